@@ -1,0 +1,155 @@
+"""Text -> tokens, following the tokenizer of sqlparse (the library MLflow parses filters with).
+
+The first step of the flow. Where sqlparse and a naive SQL lexer differ, sqlparse wins, because
+its token classes decide what MLflow accepts: `'it''s'` is one string, `1_000` is a word,
+`NOT  LIKE` is one comparator, `.5` is a number and `1.e3` is not, and a word such as `version`
+is an SQL keyword. Positions are half-open offsets into the original text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from mlfilter._sqlparse_words import AFTER_DOT_KEYWORDS, KEYWORDS
+
+# Token types the grammar knows (grammar/filter.lark declares them), plus the ones it does not
+# know (WS and COMMENT are dropped, the rest make a syntax error the classifier explains).
+GRAMMAR_TYPES = frozenset(
+    "NAME SQ DQ NUMBER OP LIKE IS NOT_NULL NULL AND OR NOT IN LPAR RPAR COMMA DIRECTION".split()
+)
+
+# Words that are tokens of their own (case-insensitive, as in SQL).
+_KEYWORD_TYPES = {
+    "AND": "AND",
+    "OR": "OR",
+    "NOT": "NOT",
+    "IS": "IS",
+    "IN": "IN",
+    "NULL": "NULL",
+    "BETWEEN": "BETWEEN",
+}
+
+# sqlparse's letter class `[A-ZÀ-Ü]` under re.IGNORECASE.
+_L = "A-Za-zÀ-Üà-ü"
+
+# One alternation, tried in sqlparse's order: the first alternative that matches wins.
+_TOKEN_RE = re.compile(
+    rf"""
+    (?P<COMMENT>(?:--|\#\ ).*?(?:\r\n|\r|\n|$)|/\*[\s\S]*?\*/)
+  | (?P<WS>\s+)
+  | (?P<BQ>`(?:``|[^`])*`)
+  | (?P<NOT_NULL>NOT\s+NULL\b)
+  | (?P<DIRECTION>(?:ASC|DESC)(?:\s+NULLS\s+(?:FIRST|LAST))?\b)
+  | (?P<LIKE>(?:NOT\s+)?(?:LIKE|ILIKE|RLIKE)\b|(?:NOT\s+)?REGEXP(?:\s+BINARY)?\b)
+  | (?P<HEX>-?0x[0-9A-F]+)
+  | (?P<FLOAT>-?\d+(?:\.\d+)?E-?\d+|(?![_{_L}])-?(?:\d+\.\d*|\.\d+)(?![_{_L}]))
+  | (?P<INT>(?![_{_L}])-?\d+(?![_{_L}]))
+  | (?P<SQ>'(?:''|\\'|[^'])*')
+  | (?P<DQ>"(?:""|\\"|[^"])*")
+  | (?P<WORD>\w[$\#\w]*)
+  | (?P<DOT>\.)
+  | (?P<LPAR>\()
+  | (?P<RPAR>\))
+  | (?P<COMMA>,)
+  | (?P<SEMI>;)
+  | (?P<OP>[<>=~!]+)
+  | (?P<UNTERMINATED>['"`][\s\S]*)
+  | (?P<OTHER>[+/@\#%^&|*:?\[\]$-]+|.)
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+
+# A word right after a dot: sqlparse reads `[A-ZÀ-Ü]\w*` there (no `$` or `#`).
+_AFTER_DOT_WORD = re.compile(rf"[{_L}]\w*|\w+")
+_WORD = re.compile(r"\w[$#\w]*")
+_QUOTED_SEGMENT = {
+    "`": re.compile(r"`(?:``|[^`])*`"),
+    '"': re.compile(r'"(?:""|\\"|[^"])*"'),
+    "'": re.compile(r"'(?:''|\\'|[^'])*'"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One token: its grammar type, its exact text and its half-open span."""
+
+    type: str
+    text: str
+    start: int
+    end: int
+    # NAME: the dotted segments as written (quotes kept); NUMBER: "INT", "FLOAT" or "HEX".
+    parts: tuple[str, ...] = ()
+    # NAME: a segment sqlparse would read as an SQL keyword (see mlfilter.rules.names).
+    keyword: bool = False
+
+
+def _segment_at(text: str, pos: int, after_dot: bool) -> re.Match | None:
+    """Match one segment of a dotted name at `pos`: a word, `backticks` or "double quotes"
+    (and, after a dot only, 'single quotes')."""
+    quoted = _QUOTED_SEGMENT.get(text[pos : pos + 1])
+    if quoted is not None and (after_dot or text[pos] != "'"):
+        return quoted.match(text, pos)
+    return (_AFTER_DOT_WORD if after_dot else _WORD).match(text, pos)
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split `text` into tokens, dropping whitespace; comments are kept so the grammar rejects
+    them at the right place. Linear in the length of the text."""
+    tokens: list[Token] = []
+    pos, n = 0, len(text)
+    while pos < n:
+        m = _TOKEN_RE.match(text, pos)
+        kind = m.lastgroup
+        start, end = m.start(), m.end()
+        if kind == "WS":
+            pos = end
+            continue
+        if kind in ("WORD", "BQ", "DQ") and _chain_follows(text, end):
+            tok = _name_chain(text, start)
+        elif kind == "WORD":
+            upper = m.group().upper()
+            if upper in _KEYWORD_TYPES:
+                tok = Token(_KEYWORD_TYPES[upper], m.group(), start, end)
+            else:
+                tok = Token("NAME", m.group(), start, end, (m.group(),), upper in KEYWORDS)
+        elif kind == "BQ":
+            tok = Token("NAME", m.group(), start, end, (m.group(),))
+        elif kind in ("INT", "FLOAT", "HEX"):
+            tok = Token("NUMBER", m.group(), start, end, (kind,))
+        elif kind == "UNTERMINATED":
+            tok = Token("UNTERMINATED", m.group(), start, end)
+        else:
+            tok = Token(kind, m.group(), start, end)
+        tokens.append(tok)
+        pos = tok.end
+    return tokens
+
+
+def _chain_follows(text: str, end: int) -> bool:
+    """True when a dot follows a name segment directly, so the two belong to one dotted name.
+    sqlparse does not treat `a.5` as a member access (the `.5` is a number)."""
+    return text[end : end + 1] == "." and not text[end + 1 : end + 2].isdigit()
+
+
+def _name_chain(text: str, start: int) -> Token:
+    """Read a dotted name (`tags.mlflow.runName`, ``metrics.`my loss` ``, `tags.`) from `start`."""
+    parts: list[str] = []
+    keyword = False
+    pos = start
+    m = _segment_at(text, pos, after_dot=False)
+    parts.append(m.group())
+    pos = m.end()
+    while text[pos : pos + 1] == ".":
+        pos += 1
+        m = _segment_at(text, pos, after_dot=True)
+        if m is None or m.end() == pos:
+            parts.append("")  # a trailing dot: MLflow reads an empty key
+            break
+        seg = m.group()
+        # sqlparse reads a few keywords even right after a dot (`tags.from`), splitting the name.
+        if seg.upper() in AFTER_DOT_KEYWORDS:
+            keyword = True
+        parts.append(seg)
+        pos = m.end()
+    return Token("NAME", text[start:pos], start, pos, tuple(parts), keyword)
