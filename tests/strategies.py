@@ -143,7 +143,7 @@ SPEC: dict[str, list[Kind]] = {
         Kind("attr_num", ("", ""), ("creation_time", "creation_timestamp", "creation_timestamp_ms",
                                     "last_updated_timestamp", "last_updated_timestamp_ms"),
              GOOD_NUMBERS + ("nan", "inf", "1_0"), NUM_OPS, bad_prefixes=("attributes",), weight=2),
-        Kind("metric", ("metrics",), ("score", "acc", "my score"), GOOD_NUMBERS + ("nan", "inf"), NUM_OPS,
+        Kind("metric", ("metrics",), ("score", "acc", "my score"), GOOD_NUMBERS + ("nan", "inf", "-inf"), NUM_OPS,
              bad_prefixes=("metric", "Metrics", "METRICS"), weight=3),
         Kind("param", ("params",), ("p", "missing"), _q("1", "2", "%") + ("1", "x"), STR_KV, list_ok=True,
              bad_prefixes=("param", "parameters", "Params"), weight=2),
@@ -482,7 +482,7 @@ def order_bys(draw, api: str) -> list:
     """An order_by list for ``api`` (strings; dicts for logged_models, sometimes strings)."""
     if api not in SPEC:
         raise ValueError(f"unknown api {api!r}")
-    n = draw(st.integers(0, 3))
+    n = draw(st.sampled_from((0,) + (1,) * 11 + (2,) * 6 + (3,) * 2))
     if api == "logged_models":
         items = [draw(_lm_order_entry()) for _ in range(n)]
     else:

@@ -1,0 +1,155 @@
+"""The filter AST: small frozen dataclasses with exact source spans.
+
+Nodes hold what was written (keys and values keep their quotes) so that the checker can apply
+each API's reading of them, and so that printing gives back a filter MLflow reads the same way.
+Rules are functions over these nodes; nodes have no behaviour beyond small properties.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mlfilter.diagnostics import Span
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """An identifier as written: `metrics.loss`, ``tags.`my key` ``, `"status"`, `run_id`."""
+
+    text: str
+    parts: tuple[str, ...]
+    span: Span
+    keyword: bool = False  # sqlparse reads part of it as an SQL keyword
+
+    @property
+    def prefix(self) -> str | None:
+        return self.text.split(".", 1)[0] if "." in self.text else None
+
+
+@dataclass(frozen=True, slots=True)
+class String:
+    text: str  # with its quotes
+    span: Span
+
+    @property
+    def quote(self) -> str:
+        return self.text[0]
+
+    @property
+    def inner(self) -> str:
+        """What MLflow keeps: the first and last characters dropped, nothing unescaped."""
+        return self.text[1:-1]
+
+
+@dataclass(frozen=True, slots=True)
+class Number:
+    text: str
+    kind: str  # "INT", "FLOAT" or "HEX" (sqlparse's number classes)
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Null:
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class ListValue:
+    text: str  # the whole parenthesised text, which MLflow hands to ast.literal_eval
+    items: tuple[Operand, ...]
+    span: Span
+
+
+Operand = Name | String | Number | Null | ListValue
+
+
+@dataclass(frozen=True, slots=True)
+class Operator:
+    text: str  # as written: "=", "like", "NOT IN", "IS NOT NULL"
+    span: Span
+
+    @property
+    def canonical(self) -> str:
+        return " ".join(self.text.upper().split())
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """`left op right`; `right` is None for IS [NOT] NULL and `op` is None when it is missing."""
+
+    left: Operand
+    op: Operator | None
+    right: Operand | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    items: tuple[Expr, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    items: tuple[Expr, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    item: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    item: Expr
+    span: Span
+
+
+Expr = Comparison | And | Or | Not | Group
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """A whole filter string. `stray_ands` are the spans of ANDs that join nothing."""
+
+    text: str
+    root: Expr | None
+    stray_ands: tuple[Span, ...]
+    api: str = "runs"
+
+    def __str__(self) -> str:
+        from mlfilter.printer import print_filter
+
+        return print_filter(self)
+
+    def comparisons(self) -> list[Comparison]:
+        return list(iter_comparisons(self.root))
+
+    def to_mlflow(self) -> list[dict]:
+        """The list of dicts MLflow's own parser returns for this filter and API."""
+        from mlfilter.to_mlflow import to_mlflow
+
+        return to_mlflow(self)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderEntry:
+    key: Operand
+    direction: str | None
+    span: Span
+
+
+def iter_comparisons(node):
+    """Comparisons in source order, walking without recursion (input may nest deeply)."""
+    stack = [node] if node is not None else []
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Comparison):
+            yield n
+        elif isinstance(n, (And, Or)):
+            stack.extend(reversed(n.items))
+        elif isinstance(n, (Not, Group)):
+            stack.append(n.item)

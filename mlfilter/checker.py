@@ -1,0 +1,174 @@
+"""text -> tokens -> parse tree -> AST -> rules -> Report. The one validation path: `check` always
+collects, `parse` is `check` plus raising FilterError."""
+
+from __future__ import annotations
+
+import json
+
+from mlfilter import ast, lalr
+from mlfilter.apis import Api, get_api
+from mlfilter.diagnostics import Report, Span, sort_diagnostics
+from mlfilter.lexer import tokenize
+from mlfilter.rules.base import Sink
+from mlfilter.rules.clauses import check_comparison
+from mlfilter.rules.logged_models import check_logged_model_comparison
+from mlfilter.rules.order_by import check_order_by_dicts, check_order_entry
+from mlfilter.rules.structure import check_structure
+from mlfilter.rules.suspicious import check_suspicious
+from mlfilter.syntax_errors import classify
+from mlfilter.transform import Transformer
+
+MAX_NESTING = 100  # MLflow takes no parentheses at all; deeper input is not a filter
+
+
+class MlfilterError(Exception):
+    """Base of mlfilter's errors."""
+
+
+class FilterError(MlfilterError, ValueError):
+    """MLflow would reject the filter (or order_by); `.diagnostics` says why."""
+
+    def __init__(self, report: Report):
+        self.report = report
+        self.diagnostics = report.errors
+        first = self.diagnostics[0]
+        super().__init__(f"{first.code}: {first.message}" + (
+            f" (and {len(self.diagnostics) - 1} more)" if len(self.diagnostics) > 1 else ""))
+
+
+def check(filter_string, api: str | Api = "runs") -> Report:
+    """Check a filter string for one search API; the report's `.ok` is MLflow's verdict."""
+    spec = api if isinstance(api, Api) else get_api(api)
+    text, problem = _as_text(filter_string)
+    emit = Sink()
+    if problem is not None:
+        emit(*problem)
+        return Report(text, spec.name, sort_diagnostics(emit.items))
+    filt = _parse_into(text, spec, emit)
+    if filt is not None:
+        check_filter(filt, spec, emit)
+    return Report(text, spec.name, sort_diagnostics(emit.items))
+
+
+def parse(filter_string, api: str | Api = "runs") -> ast.Filter:
+    """The filter's AST; raises FilterError when MLflow would reject (or crash on) it."""
+    spec = api if isinstance(api, Api) else get_api(api)
+    text, problem = _as_text(filter_string)
+    emit = Sink()
+    filt = None
+    if problem is not None:
+        emit(*problem)
+    else:
+        filt = _parse_into(text, spec, emit)
+        if filt is not None:
+            check_filter(filt, spec, emit)
+    report = Report(text, spec.name, sort_diagnostics(emit.items))
+    if not report.ok:
+        raise FilterError(report)
+    return filt if filt is not None else ast.Filter(text, None, (), spec.name)
+
+
+def check_filter(filt: ast.Filter, spec: Api, emit: Sink) -> None:
+    check_structure(filt, emit)
+    for c in filt.comparisons():
+        if spec.parser == "logged_models":
+            check_logged_model_comparison(c, spec, emit)
+            continue
+        res = check_comparison(c, spec, emit)
+        if res is not None and c.op is not None and c.right is not None:
+            check_suspicious(c, spec, res, emit)
+
+
+def _as_text(value) -> tuple[str, tuple | None]:
+    """Accept str, None (no filter) and UTF-8 bytes; anything else is MF001."""
+    if value is None:
+        return "", None
+    if isinstance(value, bytes):
+        try:
+            value = value.decode("utf-8")
+        except UnicodeDecodeError as e:
+            return "", ("MF001", Span(0, 0), f"the filter is not valid UTF-8 (byte {e.start})",
+                        "pass text, or bytes encoded as UTF-8")
+    if not isinstance(value, str):
+        return "", ("MF001", Span(0, 0), f"the filter must be a string, not {type(value).__name__}",
+                    "pass a string such as \"metrics.acc > 0.9\", or None for no filter")
+    for i, ch in enumerate(value):
+        if "\ud800" <= ch <= "\udfff":
+            return value, ("MF003", Span(i, i + 1), f"a lone surrogate ({ch!r}) is not valid "
+                           "Unicode: MLflow cannot encode it and fails", "remove it")
+    return value, None
+
+
+def _parse_into(text: str, spec: Api, emit: Sink) -> ast.Filter | None:
+    if not text.strip():
+        return ast.Filter(text, None, (), spec.name)
+    tokens = tokenize(text)
+    deep = _too_deep(tokens)
+    if deep is not None:
+        emit("MF002", deep, f"nesting deeper than {MAX_NESTING} levels",
+             "MLflow takes no parentheses or NOT at all; write conditions joined with AND")
+        return None
+    try:
+        tree = lalr.parse([t for t in tokens if t.type != "WS"], "filter", len(text))
+    except lalr.ParseFailure as failure:
+        emit.items.append(classify(failure, tokens, text))
+        return None
+    return Transformer(text).filter(tree, spec.name)
+
+
+def _too_deep(tokens) -> Span | None:
+    depth = nots = 0
+    for t in tokens:
+        if t.type == "LPAR":
+            depth += 1
+        elif t.type == "RPAR":
+            depth -= 1
+        elif t.type == "NOT":
+            nots += 1
+        if depth + nots > MAX_NESTING:
+            return Span(t.start, t.end)
+    return None
+
+
+# ---- order_by ---------------------------------------------------------------------------------
+
+def check_order_by(order_by, api: str | Api = "runs") -> Report:
+    """Check an order_by list (or one entry) for one API. The report's source is the entries,
+    one per line; spans point into it."""
+    spec = api if isinstance(api, Api) else get_api(api)
+    emit = Sink()
+    entries = [order_by] if isinstance(order_by, (str, dict)) else order_by
+    if entries is None:
+        return Report("", spec.name, (), kind="order_by")
+    if not isinstance(entries, (list, tuple)):
+        emit("MF423", Span(0, 0), f"order_by must be a list, not {type(order_by).__name__}",
+             'for example ["metrics.acc DESC"]')
+        return Report("", spec.name, sort_diagnostics(emit.items), kind="order_by")
+    lines = [e if isinstance(e, str) else json.dumps(e, default=repr) for e in entries]
+    source = "\n".join(lines)
+    offsets, pos = [], 0
+    for line in lines:
+        offsets.append(pos)
+        pos += len(line) + 1
+    spans = [Span(o, o + len(line)) for o, line in zip(offsets, lines)]
+    if spec.order_by.dicts:
+        check_order_by_dicts(list(entries), spec, emit, spans)
+        return Report(source, spec.name, sort_diagnostics(emit.items), kind="order_by")
+    seen: dict = {}
+    for entry, offset, span in zip(entries, offsets, spans):
+        if not isinstance(entry, str):
+            emit("MF423", span, f"{spec.mlflow_call} takes order_by entries as strings",
+                 'for example "metrics.acc DESC"')
+            continue
+        field = check_order_entry(entry, spec, offset, emit)
+        if field is None:
+            continue
+        if field in seen:
+            code = "MF422" if spec.order_by.duplicates_crash else "MF451"
+            message = (f"`{entry}` orders by the same field as `{seen[field]}`: MLflow crashes "
+                       "(HTTP 500)" if code == "MF422" else
+                       f"`{entry}` repeats the field of `{seen[field]}`; it has no effect")
+            emit(code, span, message, "keep one entry per field")
+        else:
+            seen[field] = entry
+    return Report(source, spec.name, sort_diagnostics(emit.items), kind="order_by")

@@ -1,0 +1,163 @@
+"""Diagnostics and reports: the records every check produces and every renderer reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+class Applicability(str, Enum):
+    """How safe a fix is (after ruff): SAFE keeps the meaning the user wrote and is applied by
+    `--fix`; UNSAFE is a guess (a did-you-mean) that a person must confirm."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Half-open [start, end) offsets into the checked text."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    span: Span
+    replacement: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    title: str
+    edits: tuple[Edit, ...]
+    applicability: Applicability = Applicability.SAFE
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    code: str
+    severity: Severity
+    span: Span
+    message: str
+    hint: str | None = None
+    fix: Fix | None = None
+    notes: tuple[str, ...] = ()
+
+
+class LineIndex:
+    """Offset -> 1-based (line, column); columns count characters, as editors do."""
+
+    def __init__(self, text: str):
+        self._starts = [0]
+        for i, ch in enumerate(text):
+            if ch == "\n":
+                self._starts.append(i + 1)
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        lo, hi = 0, len(self._starts) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self._starts[mid] <= offset:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo + 1, offset - self._starts[lo] + 1
+
+
+_SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a check found in one filter (or order_by) string, for one API."""
+
+    source: str
+    api: str
+    diagnostics: tuple[Diagnostic, ...]
+    kind: str = "filter"  # or "order_by"
+    _lines: LineIndex | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        """True when MLflow would run the search (no error diagnostic)."""
+        return not self.errors
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.WARNING]
+
+    @property
+    def infos(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.INFO]
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        index = self._lines
+        if index is None:
+            index = LineIndex(self.source)
+            object.__setattr__(self, "_lines", index)
+        return index.line_col(offset)
+
+    def to_dict(self) -> dict:
+        out = []
+        for d in self.diagnostics:
+            line, column = self.line_col(d.span.start)
+            fix = None
+            if d.fix is not None:
+                fix = _flatten_fix(self.source, d.fix)
+            out.append(
+                {
+                    "code": d.code,
+                    "severity": d.severity.value,
+                    "message": d.message,
+                    "start": d.span.start,
+                    "end": d.span.end,
+                    "line": line,
+                    "column": column,
+                    "hint": d.hint,
+                    "fix": fix,
+                }
+            )
+        return {"ok": self.ok, "diagnostics": out}
+
+    def __str__(self) -> str:
+        from mlfilter.render import render_text
+
+        return render_text(self, color=False)
+
+
+def _flatten_fix(source: str, fix: Fix) -> dict:
+    """One edit spanning all of a fix's edits: the JSON contract has a single replacement."""
+    edits = sorted(fix.edits, key=lambda e: e.span.start)
+    start, end = edits[0].span.start, max(e.span.end for e in edits)
+    pieces, pos = [], start
+    for e in edits:
+        pieces.append(source[pos : e.span.start])
+        pieces.append(e.replacement)
+        pos = e.span.end
+    pieces.append(source[pos:end])
+    return {"start": start, "end": end, "replacement": "".join(pieces)}
+
+
+def sort_diagnostics(diags: list[Diagnostic]) -> tuple[Diagnostic, ...]:
+    """Sorted by position, errors first at one position; exact duplicates dropped."""
+    seen = set()
+    unique = []
+    for d in diags:
+        key = (d.code, d.span, d.message)
+        if key not in seen:
+            seen.add(key)
+            unique.append(d)
+    unique.sort(key=lambda d: (d.span.start, _SEVERITY_ORDER[d.severity], d.span.end, d.code))
+    return tuple(unique)

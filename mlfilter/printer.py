@@ -1,0 +1,34 @@
+"""AST -> canonical filter text: one space between tokens, one AND between conditions, stray
+ANDs dropped; keys, comparators and values exactly as written, so MLflow reads the same thing."""
+
+from __future__ import annotations
+
+from mlfilter import ast
+
+
+def print_node(node) -> str:
+    if isinstance(node, ast.Comparison):
+        parts = [node.left.text]
+        if node.op is not None:
+            parts.append(" ".join(node.op.text.split(None, 1)) if node.op.canonical in
+                         ("NOT IN", "IS NULL") else node.op.text)
+        if node.right is not None:
+            parts.append(print_node(node.right))
+        return " ".join(parts)
+    if isinstance(node, ast.ListValue):
+        return "(" + ", ".join(print_node(i) for i in node.items) + ")"
+    if isinstance(node, (ast.Name, ast.String, ast.Number, ast.Null)):
+        return node.text
+    if isinstance(node, ast.And):
+        return " AND ".join(print_node(i) for i in node.items)
+    if isinstance(node, ast.Or):
+        return " OR ".join(print_node(i) for i in node.items)
+    if isinstance(node, ast.Not):
+        return "NOT " + print_node(node.item)
+    if isinstance(node, ast.Group):
+        return "(" + print_node(node.item) + ")"
+    raise TypeError(f"not a filter node: {node!r}")
+
+
+def print_filter(f: ast.Filter) -> str:
+    return "" if f.root is None else print_node(f.root)

@@ -1,0 +1,220 @@
+"""The one table of diagnostic codes: code, name, severity, summary, why, and examples.
+
+Ranges: MF0xx input, MF1xx syntax, MF2xx rejected by MLflow (400), MF23x MLflow crashes (500),
+MF3xx accepted but almost surely wrong, MF4xx order_by. A published code is never reused.
+docs/rules.md is generated from this table (tools/gen_docs.py) and the tests check that every
+`bad` example triggers its code and every `good` one is clean.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mlfilter.diagnostics import Severity
+
+E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    why: str
+    bad: str
+    good: str
+    api: str = "runs"
+    kind: str = "filter"  # or "order_by"
+
+
+RULES: tuple[Rule, ...] = (
+    # ---- MF0xx: input ---------------------------------------------------------------------
+    Rule("MF001", "not-a-string", E, "the filter is not a string",
+         "MLflow takes a filter string (or None for no filter).", "b'\\xff'", "metrics.acc > 0.9"),
+    Rule("MF002", "nesting-too-deep", E, "parentheses or NOTs nest too deeply to be a filter",
+         "MLflow has no parentheses at all; input nested this deeply is not a filter.",
+         "(" * 300 + "metrics.a > 1" + ")" * 300, "metrics.a > 1"),
+    Rule("MF003", "invalid-unicode", E, "the filter holds a lone surrogate, which is not valid Unicode",
+         "Such text cannot be encoded for the database or sent over HTTP: MLflow fails on it.",
+         "params.x = '\ud800'", "params.x = 'a'"),
+    Rule("MF004", "nul-character", W, "a NUL character inside a value",
+         "SQLite stores it, but PostgreSQL rejects NUL in text, so the search fails there.",
+         "params.x = 'a\x00b'", "params.x = 'ab'"),
+    # ---- MF1xx: syntax --------------------------------------------------------------------
+    Rule("MF101", "unterminated-string", E, "a quote or backtick is never closed",
+         "The rest of the filter becomes part of the string.", "params.x = 'abc", "params.x = 'abc'"),
+    Rule("MF102", "missing-comparator", E, "a condition has no comparator (or no value)",
+         "Each condition is `key comparator value`.", "params.learning_rate 0.001",
+         "params.learning_rate = '0.001'"),
+    Rule("MF103", "unexpected-token", E, "a word or symbol where it cannot stand",
+         "MLflow filters are `key comparator value` conditions joined with AND.",
+         "metrics.acc > > 0.9", "metrics.acc > 0.9"),
+    Rule("MF104", "missing-value", E, "a comparator or keyword with nothing after it",
+         "A condition needs a value to compare with.", "metrics.acc >", "metrics.acc > 0.9"),
+    Rule("MF105", "missing-and", E, "two conditions without AND between them",
+         "MLflow joins conditions only with AND.", "metrics.a > 1 metrics.b > 2",
+         "metrics.a > 1 AND metrics.b > 2"),
+    Rule("MF106", "comment", E, "an SQL comment in a filter",
+         "MLflow rejects comments (`--`, `#`, `/* */`).", "metrics.a > 1 -- best", "metrics.a > 1"),
+    Rule("MF107", "semicolon", E, "a `;` in a filter",
+         "MLflow reads `;` as the end of a statement and takes only one statement.",
+         "metrics.a > 1;", "metrics.a > 1"),
+    Rule("MF108", "unbalanced-parenthesis", E, "a parenthesis without its partner",
+         "Every `(` needs a `)`.", "run_id IN ('a'", "run_id IN ('a')"),
+    Rule("MF109", "between", E, "BETWEEN is not supported",
+         "MLflow has no BETWEEN; two conditions express it.", "metrics.a BETWEEN 0 AND 1",
+         "metrics.a >= 0 AND metrics.a <= 1"),
+    Rule("MF110", "invalid-character", E, "a character MLflow does not read outside quotes",
+         "Keys with `-`, `/`, spaces and the like must be in backticks; `&&`, `||`, `+` are not "
+         "operators here.", "metrics.train/loss < 1", "metrics.`train/loss` < 1"),
+    # ---- MF2xx: MLflow rejects (400) ------------------------------------------------------
+    Rule("MF201", "unquoted-value", E, "a string value without quotes",
+         "Params, tags and string attributes hold strings, and MLflow takes only quoted strings "
+         "for them (a number, even one that looks right, is rejected).", "params.batch_size = 32",
+         "params.batch_size = '32'"),
+    Rule("MF202", "or-not-supported", E, "OR is not supported",
+         "MLflow's search has no OR: run one search per alternative and merge the results, or use "
+         "mlfilter's builder, which does that.", "metrics.acc > 0.8 OR params.x = 'a'",
+         "metrics.acc > 0.8"),
+    Rule("MF203", "not-not-supported", E, "NOT is not supported",
+         "MLflow's search has no NOT; use the opposite comparator (`!=`, `NOT IN`, `IS NULL`).",
+         "NOT params.x = 'a'", "params.x != 'a'"),
+    Rule("MF204", "parentheses-not-supported", E, "parentheses around conditions are not supported",
+         "MLflow reads only a flat list of conditions joined with AND.", "(metrics.a > 1)",
+         "metrics.a > 1"),
+    Rule("MF205", "double-equals", E, "`==` is not a comparator in MLflow", "SQL equality is `=`.",
+         "params.x == 'a'", "params.x = 'a'"),
+    Rule("MF206", "angle-not-equal", E, "`<>` is not a comparator in MLflow", "Use `!=`.",
+         "params.x <> 'a'", "params.x != 'a'"),
+    Rule("MF207", "unknown-comparator", E, "a comparator MLflow does not know",
+         "MLflow knows =, !=, <, <=, >, >=, LIKE, ILIKE, IN, NOT IN, IS [NOT] NULL (and RLIKE for "
+         "traces).", "params.x NOT LIKE 'a%'", "params.x LIKE 'a%'"),
+    Rule("MF208", "comparator-not-allowed", E, "a comparator this key does not take",
+         "Each kind of key takes its own comparators: numbers take <, >; strings take LIKE.",
+         "params.lr > '0.01'", "params.lr = '0.01'"),
+    Rule("MF209", "unknown-entity", E, "an entity prefix this API does not know (prefixes are "
+         "case-sensitive)", "The part before the first dot says what is compared: metrics, "
+         "params, tags, attributes...", "metric_s.acc > 0.9", "metrics.acc > 0.9"),
+    Rule("MF210", "unknown-attribute", E, "an attribute key this API does not know",
+         "Attributes are a fixed, case-sensitive set per API.", "Status = 'FINISHED'",
+         "status = 'FINISHED'"),
+    Rule("MF211", "number-expected", E, "a number is expected",
+         "Metrics and numeric attributes compare with number literals; a quoted number is a "
+         "string to MLflow.", "metrics.accuracy > '0.8'", "metrics.accuracy > 0.8"),
+    Rule("MF212", "list-not-allowed", E, "this key does not take a list (IN / NOT IN)",
+         "Only some keys take lists: run_id for runs, experiment_id for experiments...",
+         "status IN ('FINISHED')", "status = 'FINISHED'"),
+    Rule("MF213", "bad-list", E, "a list MLflow cannot read",
+         "Lists hold one or more quoted strings.", "run_id IN ()", "run_id IN ('a')"),
+    Rule("MF214", "is-null-not-allowed", E, "IS [NOT] NULL is not supported for this key",
+         "MLflow tests presence only where a key can be missing (params and tags of runs...).",
+         "metrics.acc IS NULL", "params.lr IS NULL"),
+    Rule("MF215", "keyword-key", E, "a key MLflow's SQL parser reads as a keyword",
+         "sqlparse reads words such as `text`, `version`, `from` as SQL keywords, not names; "
+         "backticks make them names.", "tags.from = 'x'", "tags.`from` = 'x'"),
+    Rule("MF216", "quoted-key-not-allowed", E, "this API does not take a quoted key or prefix here",
+         "Some parsers check the key before removing quotes.", "`name` = 'm'", "name = 'm'",
+         api="registered_models"),
+    Rule("MF217", "key-not-first", E, "a condition must start with its key",
+         "MLflow reads `key comparator value` only.", "'a' = params.x", "params.x = 'a'"),
+    Rule("MF218", "integer-expected", E, "an integer is expected",
+         "This key is an integer column; MLflow rejects other numbers.", "creation_time > 1.5",
+         "creation_time > 1", api="experiments"),
+    Rule("MF219", "invalid-value", E, "a value MLflow rejects for this key",
+         "Some keys check their values (experiment ids are integers, prompts are name/version).",
+         "experiment_id = 'abc'", "experiment_id = '1'", api="experiments"),
+    Rule("MF220", "empty-key", E, "an empty key", "A key name is needed after the prefix.",
+         "feedback. = 'x'", "feedback.rating = 'x'", api="traces"),
+    Rule("MF221", "null-spacing", E, "`IS NOT NULL` must be written with single spaces",
+         "MLflow compares the keyword text `NOT NULL` exactly.", "params.x IS NOT  NULL",
+         "params.x IS NOT NULL"),
+    Rule("MF222", "comparator-case", E, "this API needs the comparator in upper case",
+         "MLflow 3.17's experiment search compares the comparator as written.",
+         "name like 'exp%'", "name LIKE 'exp%'", api="experiments"),
+    Rule("MF223", "timestamp-keyword", E, "bare `timestamp` takes only an integer",
+         "sqlparse reads `timestamp` as a type name; MLflow only repairs `timestamp <op> <integer>`.",
+         "timestamp > 1.5", "timestamp_ms > 1.5", api="traces"),
+    Rule("MF224", "list-value-mismatch", E, "a list with a comparator other than IN / NOT IN, "
+         "or IN without a list", "Only IN and NOT IN compare with a list.", "run_id = ('a')",
+         "run_id IN ('a')"),
+    # ---- MF23x: MLflow crashes (500) ------------------------------------------------------
+    Rule("MF230", "crash-is-null", E, "MLflow crashes on IS [NOT] NULL here (HTTP 500)",
+         "MLflow 3.17's registry parsers fail with a ValueError on IS NULL.", "tags.k IS NULL",
+         "tags.k = 'v'", api="registered_models"),
+    Rule("MF231", "crash-unknown-column", E, "MLflow crashes on an unknown logged-model key (HTTP 500)",
+         "The logged-model store looks the key up as a table column and fails.", "foo = 'x'",
+         "name = 'x'", api="logged_models"),
+    Rule("MF232", "crash-not-a-number", E, "MLflow crashes converting this value to a number (HTTP 500)",
+         "The logged-model parser calls float() on the value as written.", "metrics.acc > '0.5'",
+         "metrics.acc > 0.5", api="logged_models"),
+    Rule("MF233", "crash-integer-overflow", E, "an integer too large for the database (HTTP 500)",
+         "Integers beyond 64 bits cannot be bound to the integer column.",
+         "start_time < 99999999999999999999999", "start_time < 9999999999999"),
+    Rule("MF234", "crash-bad-value", E, "MLflow crashes on this value (HTTP 500)",
+         "The store cannot build SQL for it.", "name IN (1)", "name IN ('1')", api="logged_models"),
+    # ---- MF3xx: accepted but almost surely wrong -----------------------------------------
+    Rule("MF301", "stray-and", W, "an AND that joins nothing",
+         "MLflow ignores it, but it usually means a condition went missing.", "metrics.a > 1 AND",
+         "metrics.a > 1"),
+    Rule("MF302", "status-value", W, "a status value MLflow never stores (case matters)",
+         "Run statuses are RUNNING, SCHEDULED, FINISHED, FAILED, KILLED; anything else matches "
+         "nothing.", "attributes.status = 'COMPLETED'", "attributes.status = 'FINISHED'"),
+    Rule("MF303", "seconds-not-ms", W, "a time that looks like seconds; MLflow stores milliseconds",
+         "Times are milliseconds since the epoch, so seconds select 1970.",
+         "start_time > 1700000000", "start_time > 1700000000000"),
+    Rule("MF304", "float-equality", I, "exact `=` on a metric",
+         "Metrics are floats; `=` rarely matches what was logged.", "metrics.acc = 0.9",
+         "metrics.acc >= 0.9"),
+    Rule("MF305", "like-without-wildcard", W, "LIKE without `%` or `_` is just `=`",
+         "Without a wildcard, LIKE matches the exact value only.", "params.model LIKE 'cnn'",
+         "params.model LIKE 'cnn%'"),
+    Rule("MF306", "like-backslash", W, "a backslash in a LIKE pattern",
+         "MLflow emits no ESCAPE clause: the backslash escapes on PostgreSQL and MySQL but is a "
+         "plain character on SQLite.", "tags.note LIKE '50\\% off'", "tags.note LIKE '50%'"),
+    Rule("MF307", "quotes-kept", W, "quotes or backslashes that MLflow keeps in the value",
+         "MLflow has no escapes: `'it''s'` means the text it''s.", "params.q = 'it''s'",
+         "params.q = \"it's\""),
+    Rule("MF308", "span-attribute-equality", W, "`=` on a span attribute never matches",
+         "MLflow compares span attributes as JSON text, so equality fails; LIKE works.",
+         "span.attributes.model = 'gpt'", "span.attributes.model LIKE '%gpt%'", api="traces"),
+    Rule("MF309", "number-as-text", W, "a quoted number compared with a numeric column",
+         "The comparison is made on text on SQLite (and fails on PostgreSQL).",
+         "timestamp_ms > '0'", "timestamp_ms > 0", api="traces"),
+    Rule("MF310", "never-matches", W, "a condition that can never match",
+         "MLflow accepts it, but no stored value can satisfy it.", "status = 'READY'",
+         "name = 'm'", api="logged_models"),
+    Rule("MF311", "key-rewritten", I, "MLflow reads this key as another filter",
+         "Trace search rewrites `name`, `run_id`, `prompt`, `text` whatever the prefix.",
+         "feedback.name = 'x'", "feedback.rating = 'x'", api="traces"),
+    Rule("MF312", "double-quotes-kept", W, "logged-model filters keep double quotes in the value",
+         "The logged-model parser strips only single quotes, so \"x\" searches for the quotes.",
+         'name = "m"', "name = 'm'", api="logged_models"),
+    Rule("MF313", "unquoted-value-accepted", W, "an unquoted value (the logged-model parser takes it)",
+         "It works here but nowhere else; quote it.", "params.p = 1", "params.p = '1'",
+         api="logged_models"),
+    # ---- MF4xx: order_by -------------------------------------------------------------------
+    Rule("MF401", "order-by-syntax", E, "an order_by entry MLflow cannot parse",
+         "Entries are `key`, `key ASC` or `key DESC`, one per list item.", "metrics.a DESC NULLS LAST",
+         "metrics.a DESC", kind="order_by"),
+    Rule("MF402", "order-by-direction", E, "an order_by direction other than ASC or DESC",
+         "Only ASC and DESC follow the key.", "metrics.a DOWN", "metrics.a DESC", kind="order_by"),
+    Rule("MF421", "order-by-unknown-key", E, "an order_by key this API cannot order by",
+         "Each API orders by its own set of keys.", "dataset.name", "metrics.acc", kind="order_by"),
+    Rule("MF422", "order-by-duplicate", E, "the same field twice in order_by: MLflow crashes (HTTP 500)",
+         "MLflow refuses duplicate order_by fields with an internal error.",
+         "start_time\ncreated", "start_time", kind="order_by"),
+    Rule("MF423", "order-by-type", E, "an order_by entry of the wrong type",
+         "Logged models take dicts {\"field_name\": ..., \"ascending\": ...}; the others take strings.",
+         "name", '{"field_name": "name"}', api="logged_models", kind="order_by"),
+    Rule("MF451", "order-by-repeated", W, "the same field twice in order_by (the second is ignored)",
+         "The later entry has no effect.", "name\nname DESC", "name", api="experiments",
+         kind="order_by"),
+)
+
+BY_CODE = {r.code: r for r in RULES}
+RETIRED: dict[str, str] = {}  # retired code -> replacement; codes are never reused
+
+
+def severity(code: str) -> Severity:
+    return BY_CODE[code].severity

@@ -1,0 +1,99 @@
+"""Rules on the shape of the filter: OR, NOT and parentheses (MF202-MF204) and ANDs that join
+nothing (MF301). MLflow reads only a flat list of conditions joined with AND."""
+
+from __future__ import annotations
+
+import re
+
+from mlfilter import ast
+from mlfilter.diagnostics import Applicability, Edit, Fix, Span
+from mlfilter.rules.base import Sink
+
+_OR_HINT = ("MLflow's search has no OR: run one search per alternative and merge the results "
+            "(mlfilter's builder does this: F.metric('a') > 1 | F.param('b') == 'x'); "
+            "for alternatives of one key, use `key IN ('a', 'b')` where the key takes lists")
+
+
+def check_structure(f: ast.Filter, emit: Sink) -> None:
+    stack = [f.root] if f.root is not None else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Or):
+            for left, right in zip(node.items, node.items[1:]):
+                emit("MF202", _keyword_between(f.text, left, right, "or"), "OR is not supported by MLflow",
+                     _OR_HINT)
+            stack.extend(node.items)
+        elif isinstance(node, ast.And):
+            stack.extend(node.items)
+        elif isinstance(node, ast.Not):
+            _not(f.text, node, emit)
+            stack.append(node.item)
+        elif isinstance(node, ast.Group):
+            _group(f.text, node, emit)
+            stack.append(node.item)
+    for span in f.stray_ands:
+        emit("MF301", span, "this AND joins nothing (MLflow ignores it)",
+             "remove it, or add the condition that was meant to follow",
+             Fix("remove the stray AND", (Edit(_with_space(f.text, span), ""),)))
+
+
+def _keyword_between(text: str, left, right, word: str) -> Span:
+    gap = text[left.span.end : right.span.start]
+    m = re.search(rf"\b{word}\b", gap, re.IGNORECASE)
+    if m is None:
+        return Span(left.span.end, right.span.start)
+    return Span(left.span.end + m.start(), left.span.end + m.end())
+
+
+_NEGATE = {"=": "!=", "!=": "=", "IN": "NOT IN", "NOT IN": "IN", "IS NULL": "IS NOT NULL",
+           "IS NOT NULL": "IS NULL", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
+
+
+def _not(text: str, node: ast.Not, emit: Sink) -> None:
+    span = Span(node.span.start, node.span.start + 3)
+    inner = node.item.item if isinstance(node.item, ast.Group) else node.item
+    fix = None
+    hint = "MLflow has no NOT; use the opposite comparator (`!=`, `NOT IN`, `IS NULL`)"
+    if isinstance(inner, ast.Comparison) and inner.op is not None and inner.op.canonical in _NEGATE:
+        neg = _NEGATE[inner.op.canonical]
+        right = f" {inner.right.text}" if inner.right is not None else ""
+        rewritten = f"{inner.left.text} {neg}{right}"
+        hint = (f"write `{rewritten}`; note that, unlike NOT, it does not match entities that "
+                "lack the key")
+        fix = Fix("use the opposite comparator", (Edit(node.span, rewritten),), Applicability.UNSAFE)
+    emit("MF203", span, "NOT is not supported by MLflow", hint, fix)
+
+
+def _group(text: str, node: ast.Group, emit: Sink) -> None:
+    has_or = any(isinstance(n, ast.Or) for n in _walk(node.item))
+    fix = None
+    if not has_or:
+        inner = text[node.item.span.start : node.item.span.end]
+        fix = Fix("remove the parentheses", (Edit(node.span, inner),))
+    emit("MF204", Span(node.span.start, node.span.start + 1),
+         "parentheses are not supported by MLflow",
+         "remove them: conditions joined with AND need no grouping" if fix else _OR_HINT, fix)
+
+
+def _walk(node):
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        if isinstance(n, (ast.And, ast.Or)):
+            stack.extend(n.items)
+        elif isinstance(n, (ast.Not, ast.Group)):
+            stack.append(n.item)
+
+
+def _with_space(text: str, span: Span) -> Span:
+    """The AND plus the whitespace on one side, so removing it leaves clean text."""
+    end = span.end
+    while end < len(text) and text[end].isspace():
+        end += 1
+    if end < len(text):
+        return Span(span.start, end)
+    start = span.start
+    while start > 0 and text[start - 1].isspace():
+        start -= 1
+    return Span(start, span.end)

@@ -1,0 +1,110 @@
+"""MF3xx: filters MLflow runs but that almost surely do not mean what was written."""
+
+from __future__ import annotations
+
+from mlfilter import ast
+from mlfilter.apis import Api
+from mlfilter.diagnostics import Applicability, Span
+from mlfilter.resolve import Resolved, rewritten
+from mlfilter.rules.base import Sink, did_you_mean, replace, value_class
+
+# 1e8..1e11 as seconds is 1973..5138; as milliseconds it is 1970-01-02..1973: seconds, surely.
+_SECONDS_RANGE = (1e8, 1e11)
+
+
+def check_suspicious(c: ast.Comparison, api: Api, res: Resolved, emit: Sink) -> None:
+    target, op, v = res.target, c.op.canonical, c.right
+    vclass = value_class(v)
+    if target.enum and vclass == "string" and op in ("=", "!=", "LIKE", "ILIKE") and \
+            "%" not in v.inner and "_" not in v.inner or target.enum and vclass == "list":
+        _enum(c, res, emit)
+    if target.time_ms and vclass in ("int", "float") and _SECONDS_RANGE[0] <= abs(float(v.text)) \
+            < _SECONDS_RANGE[1]:
+        ms = int(float(v.text) * 1000)
+        emit("MF303", v.span, f"`{v.text}` looks like seconds, but `{res.key}` is in milliseconds",
+             f"multiply by 1000: {ms}", replace("convert to milliseconds", v.span, str(ms),
+                                                 Applicability.UNSAFE))
+    if target.output == "text" and op == "=":
+        emit("MF304", c.op.span, f"exact `=` on the metric `{res.key}` matches only that exact float",
+             f"compare with a range, e.g. `{c.left.text} >= {v.text}`")
+    if vclass == "string" and op in ("LIKE", "ILIKE"):
+        _like(c, emit)
+    if vclass == "string":
+        _kept_quotes(c, emit)
+        if "\x00" in v.inner:
+            emit("MF004", v.span, "the value holds a NUL character",
+                 "PostgreSQL rejects NUL in text, so this search fails there")
+    if target.never_matches_eq and op == "=" and vclass == "string":
+        pattern = f"'%{v.inner}%'" if "'" not in v.inner else None
+        emit("MF308", c.op.span, f"`=` on `{c.left.text}` never matches: MLflow compares span "
+             "attributes as JSON text", f"use LIKE: `{c.left.text} LIKE {pattern}`" if pattern
+             else "use LIKE with % around the value",
+             replace("use LIKE with wildcards", Span(c.op.span.start, v.span.end),
+                     f"LIKE {pattern}", Applicability.UNSAFE) if pattern else None)
+    if target.string_as_number and vclass == "string":
+        emit("MF309", v.span, f"`{res.key}` is a number but {v.text} is text: SQLite compares it as "
+             "text (wrong order) and PostgreSQL fails", f"write {v.inner} without quotes"
+             if _is_number(v.inner) else "use a number literal",
+             replace("remove the quotes", v.span, v.inner) if _is_number(v.inner) else None)
+    _rewrite_note(c, api, res, emit)
+
+
+def _enum(c: ast.Comparison, res: Resolved, emit: Sink) -> None:
+    values = c.right.items if isinstance(c.right, ast.ListValue) else (c.right,)
+    for item in values:
+        if not isinstance(item, ast.String) or item.inner in res.target.enum:
+            continue
+        guess = did_you_mean(item.inner, res.target.enum, cutoff=0.5)
+        hint = f"{res.key} is one of {', '.join(res.target.enum)} (upper case)"
+        fix = None
+        if guess:
+            hint = f"did you mean '{guess}'? {hint}"
+            fix = replace(f"use '{guess}'", item.span, f"{item.quote}{guess}{item.quote}",
+                          Applicability.UNSAFE)
+        emit("MF302", item.span, f"MLflow never stores {res.key} {item.text}, so this matches "
+             "nothing", hint, fix)
+
+
+def _like(c: ast.Comparison, emit: Sink) -> None:
+    pattern = c.right.inner
+    if "\\" in pattern:
+        emit("MF306", c.right.span, "a backslash in a LIKE pattern means different things per "
+             "database", "MLflow adds no ESCAPE clause: `\\` escapes `%` and `_` on PostgreSQL and "
+             "MySQL but is a plain character on SQLite; avoid it, or use `_` for the literal")
+    elif c.op.canonical == "LIKE" and "%" not in pattern and "_" not in pattern:
+        emit("MF305", c.op.span, "LIKE without `%` or `_` only matches the exact value",
+             "add wildcards (`'%text%'`) or use `=`",
+             replace("use `=`", c.op.span, "=", Applicability.UNSAFE))
+
+
+def _kept_quotes(c: ast.Comparison, emit: Sink) -> None:
+    v = c.right
+    q = v.quote
+    inner = v.inner
+    if q + q in inner or "\\" + q in inner:
+        meant = inner.replace(q + q, q).replace("\\" + q, q)
+        other = '"' if q == "'" else "'"
+        better = f"{other}{meant}{other}" if other not in meant else None
+        emit("MF307", v.span, f"MLflow has no escapes: {v.text} means the text {inner!r}, "
+             f"not {meant!r}", f"write {better}" if better else
+             "MLflow cannot express a value holding both quote characters",
+             replace("use the other quote character", v.span, better, Applicability.UNSAFE)
+             if better else None)
+
+
+def _rewrite_note(c: ast.Comparison, api: Api, res: Resolved, emit: Sink) -> None:
+    new_type, new_key, _ = rewritten(api, res.entity, res.key)
+    if (new_type, new_key) == (res.entity.name, res.key) or res.prefix is None:
+        return
+    if res.entity.name == api.bare_entity:
+        return
+    emit("MF311", c.left.span, f"MLflow reads `{c.left.text}` as the {new_type} `{new_key}`",
+         f"trace search rewrites the key `{res.key}` whatever its prefix")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return text.strip() == text and text != ""

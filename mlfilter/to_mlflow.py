@@ -1,0 +1,45 @@
+"""AST -> exactly the list of dicts MLflow's own parser returns for the API, value types included
+(metric values stay strings, numeric attributes become int or float, lists become tuples)."""
+
+from __future__ import annotations
+
+from mlfilter import ast
+from mlfilter.apis import get_api
+from mlfilter.resolve import resolve, rewritten
+from mlfilter.rules.base import Sink, literal_list, mlflow_op_text
+
+
+def to_mlflow(f: ast.Filter) -> list[dict]:
+    api = get_api(f.api)
+    out = []
+    for c in f.comparisons():
+        if api.parser == "logged_models":
+            from mlfilter.rules.logged_models import check_logged_model_comparison
+
+            parsed = check_logged_model_comparison(c, api, Sink())
+            if parsed is None:
+                raise ValueError(f"MLflow rejects the condition {c.left.text!r}")
+            kind, key, op, value = parsed
+            out.append({"type": kind, "key": key, "comparator": op, "value": value})
+            continue
+        res = resolve(api, c.left.text)
+        if res.target is None:
+            raise ValueError(f"MLflow rejects the key {c.left.text!r}")
+        op = mlflow_op_text(c.op)
+        if api.upper_ops_in_output:
+            op = op.upper()
+        kind, key, _ = rewritten(api, res.entity, res.key)
+        out.append({"type": kind, "key": key, "comparator": op, "value": _value(c.right, res.target)})
+    return out
+
+
+def _value(v, target):
+    if v is None:
+        return None
+    if isinstance(v, ast.ListValue):
+        return literal_list(v.text)[0]
+    if isinstance(v, ast.String):
+        return v.inner
+    if target.output == "text":
+        return v.text
+    return int(v.text) if v.kind == "INT" else float(v.text)

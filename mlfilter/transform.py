@@ -1,0 +1,118 @@
+"""Parse tree (mlfilter.lalr.Node) -> AST (mlfilter.ast), one method per grammar alias."""
+
+from __future__ import annotations
+
+from mlfilter import ast
+from mlfilter.diagnostics import Span
+from mlfilter.lalr import Node
+from mlfilter.lexer import Token
+
+
+class Transformer:
+    def __init__(self, text: str):
+        self.text = text
+        self.stray_ands: list[Span] = []
+
+    # ---- filters ----------------------------------------------------------------------------
+    def filter(self, node: Node, api: str) -> ast.Filter:
+        root = None
+        for child in node.children:
+            if isinstance(child, Token):  # leading ANDs
+                self.stray_ands.append(_span(child))
+            else:
+                root = self.expr(child)
+        return ast.Filter(self.text, root, tuple(sorted(self.stray_ands, key=lambda s: s.start)), api)
+
+    def expr(self, node) -> ast.Expr:
+        return getattr(self, node.name)(node)
+
+    def and_(self, node: Node) -> ast.Expr:
+        items, pending_ands = [], []
+        for child in node.children:
+            if isinstance(child, Token):
+                pending_ands.append(child)
+                continue
+            # One AND joins two terms; any other AND joins nothing.
+            extra = pending_ands[1:] if items else pending_ands
+            self.stray_ands.extend(_span(t) for t in extra)
+            pending_ands = []
+            items.append(self.expr(child))
+        self.stray_ands.extend(_span(t) for t in pending_ands)
+        if len(items) == 1:
+            return items[0]
+        return ast.And(tuple(items), Span(items[0].span.start, items[-1].span.end))
+
+    def or_(self, node: Node) -> ast.Or:
+        items = []
+        for child in node.children:
+            if isinstance(child, Token):
+                if child.type == "AND":
+                    self.stray_ands.append(_span(child))
+                continue
+            items.append(self.expr(child))
+        return ast.Or(tuple(items), _span(node))
+
+    def not_(self, node: Node) -> ast.Not:
+        return ast.Not(self.expr(node.children[1]), _span(node))
+
+    def group(self, node: Node) -> ast.Group:
+        return ast.Group(self.expr(node.children[1]), _span(node))
+
+    # ---- comparisons ------------------------------------------------------------------------
+    def compare(self, node: Node) -> ast.Comparison:
+        left, op, right = node.children
+        return ast.Comparison(
+            self.operand(left), ast.Operator(op.text, _span(op)), self.operand(right), _span(node)
+        )
+
+    def missing_op(self, node: Node) -> ast.Comparison:
+        left, right = node.children
+        return ast.Comparison(self.operand(left), None, self.operand(right), _span(node))
+
+    def in_list(self, node: Node) -> ast.Comparison:
+        left, op, right = node.children
+        return ast.Comparison(
+            self.operand(left), ast.Operator(op.text, _span(op)), self.operand(right), _span(node)
+        )
+
+    def not_in_list(self, node: Node) -> ast.Comparison:
+        left, not_, in_, right = node.children
+        op = ast.Operator(f"{not_.text} {in_.text}", Span(not_.start, in_.end))
+        return ast.Comparison(self.operand(left), op, self.operand(right), _span(node))
+
+    def is_null(self, node: Node) -> ast.Comparison:
+        left, is_, null = node.children
+        op = ast.Operator(f"{is_.text} {null.text}", Span(is_.start, null.end))
+        return ast.Comparison(self.operand(left), op, None, _span(node))
+
+    is_not_null = is_null
+
+    # ---- operands ---------------------------------------------------------------------------
+    def operand(self, item) -> ast.Operand:
+        if isinstance(item, Node):  # a list
+            inner = [c for c in item.children if isinstance(c, Node) or c.type not in _LIST_PUNCT]
+            return ast.ListValue(
+                self.text[item.start : item.end],
+                tuple(self.operand(c) for c in inner),
+                _span(item),
+            )
+        span = _span(item)
+        if item.type == "NAME":
+            return ast.Name(item.text, item.parts, span, item.keyword)
+        if item.type in ("SQ", "DQ"):
+            return ast.String(item.text, span)
+        if item.type == "NUMBER":
+            return ast.Number(item.text, item.parts[0], span)
+        return ast.Null(item.text, span)
+
+    def order_entry(self, node: Node) -> ast.OrderEntry:
+        key = self.operand(node.children[0])
+        direction = node.children[1].text if len(node.children) > 1 else None
+        return ast.OrderEntry(key, direction, _span(node))
+
+
+_LIST_PUNCT = frozenset({"LPAR", "RPAR", "COMMA"})
+
+
+def _span(item) -> Span:
+    return Span(item.start, item.end)
