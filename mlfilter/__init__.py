@@ -1,0 +1,33 @@
+"""mlfilter: knows, before the request is sent, whether MLflow will reject a search filter.
+
+    >>> import mlfilter
+    >>> mlfilter.check("params.batch_size = 32").ok
+    False
+
+The lint path (this module, `check`, `parse`) imports only the standard library; mlflow,
+sqlalchemy and pandas are never imported here.
+"""
+
+from mlfilter._target import MLFLOW_TARGET
+from mlfilter.checker import FilterError, MlfilterError, check, check_order_by, parse
+from mlfilter.diagnostics import Applicability, Diagnostic, Edit, Fix, Report, Severity, Span
+from mlfilter.ast import Filter
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MLFLOW_TARGET",
+    "Applicability",
+    "Diagnostic",
+    "Edit",
+    "Filter",
+    "FilterError",
+    "Fix",
+    "MlfilterError",
+    "Report",
+    "Severity",
+    "Span",
+    "check",
+    "check_order_by",
+    "parse",
+]

@@ -284,7 +284,8 @@ _ASSESSMENT = Target(
     output="number",
     op_values=((_TRACE_STR_OPS, frozenset({STR})), (frozenset({"<", "<=", ">", ">="}), NUMBERS)),
 )
-_SPAN_FIELD = Target(frozenset({STR, LIST}), _TRACE_STR_OPS | LIST_OPS)
+# SearchTraceUtils.is_span compares the comparator as written: `like` is rejected for spans.
+_SPAN_FIELD = Target(frozenset({STR, LIST}), _TRACE_STR_OPS | LIST_OPS, case_sensitive_ops=True)
 TRACES = Api(
     name="traces",
     mlflow_call="search_traces",
@@ -322,10 +323,14 @@ TRACES = Api(
                 name=_SPAN_FIELD,
                 type=_SPAN_FIELD,
                 status=_SPAN_FIELD,
-                content=Target(frozenset({STR, LIST}), frozenset({"LIKE", "ILIKE"})),
+                content=Target(frozenset({STR, LIST}), frozenset({"LIKE", "ILIKE"}),
+                               case_sensitive_ops=True),
             ),
-            pattern_keys=(("attributes.", Target(frozenset({STR, LIST}), _TRACE_STR_OPS | LIST_OPS,
-                                                 never_matches_eq=True)),),
+            # The store turns span attributes into a LIKE pattern: IN fails, a list with `=` is
+            # accepted (and, like any `=` here, never matches).
+            pattern_keys=(("attributes.", Target(frozenset({STR, LIST}), _TRACE_STR_OPS,
+                                                 never_matches_eq=True, case_sensitive_ops=True,
+                                                 list_ops_only=False)),),
         ),
         Entity("feedback", ("feedback",), target=_ASSESSMENT, empty_key_ok=False),
         Entity("expectation", ("expectation",), target=_ASSESSMENT, empty_key_ok=False),

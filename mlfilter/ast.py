@@ -115,10 +115,12 @@ Expr = Comparison | And | Or | Not | Group
 class Filter:
     """A whole filter string. `stray_ands` are the spans of ANDs that join nothing."""
 
+
     text: str
     root: Expr | None
     stray_ands: tuple[Span, ...]
     api: str = "runs"
+    unjoined: tuple[tuple[Expr, Expr], ...] = ()  # (term, next term) with no AND between
 
     def __str__(self) -> str:
         from mlfilter.printer import print_filter

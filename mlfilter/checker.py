@@ -9,7 +9,7 @@ from mlfilter import ast, lalr
 from mlfilter.apis import Api, get_api
 from mlfilter.diagnostics import Report, Span, sort_diagnostics
 from mlfilter.lexer import tokenize
-from mlfilter.rules.base import Sink
+from mlfilter.rules.base import Sink, replace
 from mlfilter.rules.clauses import check_comparison
 from mlfilter.rules.logged_models import check_logged_model_comparison
 from mlfilter.rules.order_by import check_order_by_dicts, check_order_entry
@@ -100,8 +100,13 @@ def _as_text(value) -> tuple[str, tuple | None]:
 
 
 def _parse_into(text: str, spec: Api, emit: Sink) -> ast.Filter | None:
-    if not text.strip():
+    if not text:
         return ast.Filter(text, None, (), spec.name)
+    if not text.strip():
+        emit("MF005", Span(0, len(text)), "a filter of only whitespace is rejected by MLflow",
+             "pass an empty string or None for no filter",
+             replace("remove the whitespace", Span(0, len(text)), ""))
+        return None
     tokens = tokenize(text)
     deep = _too_deep(tokens)
     if deep is not None:

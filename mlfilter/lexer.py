@@ -126,10 +126,13 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
+_DOT_NUMBER = re.compile(rf"\.\d+(?![_{_L}])")
+
+
 def _chain_follows(text: str, end: int) -> bool:
     """True when a dot follows a name segment directly, so the two belong to one dotted name.
-    sqlparse does not treat `a.5` as a member access (the `.5` is a number)."""
-    return text[end : end + 1] == "." and not text[end + 1 : end + 2].isdigit()
+    sqlparse reads `a.5` as a name and the number `.5`, but `a.5x` as one dotted name."""
+    return text[end : end + 1] == "." and _DOT_NUMBER.match(text, end) is None
 
 
 def _name_chain(text: str, start: int) -> Token:

@@ -12,6 +12,7 @@ class Transformer:
     def __init__(self, text: str):
         self.text = text
         self.stray_ands: list[Span] = []
+        self.unjoined: list[tuple[ast.Expr, ast.Expr]] = []
 
     # ---- filters ----------------------------------------------------------------------------
     def filter(self, node: Node, api: str) -> ast.Filter:
@@ -21,7 +22,8 @@ class Transformer:
                 self.stray_ands.append(_span(child))
             else:
                 root = self.expr(child)
-        return ast.Filter(self.text, root, tuple(sorted(self.stray_ands, key=lambda s: s.start)), api)
+        return ast.Filter(self.text, root, tuple(sorted(self.stray_ands, key=lambda s: s.start)),
+                          api, tuple(self.unjoined))
 
     def expr(self, node) -> ast.Expr:
         return getattr(self, node.name)(node)
@@ -35,8 +37,11 @@ class Transformer:
             # One AND joins two terms; any other AND joins nothing.
             extra = pending_ands[1:] if items else pending_ands
             self.stray_ands.extend(_span(t) for t in extra)
+            term = self.expr(child)
+            if items and not pending_ands:
+                self.unjoined.append((items[-1], term))
             pending_ands = []
-            items.append(self.expr(child))
+            items.append(term)
         self.stray_ands.extend(_span(t) for t in pending_ands)
         if len(items) == 1:
             return items[0]

@@ -37,10 +37,12 @@ CLI for quick probing::
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -468,7 +470,10 @@ def get_oracle(directory: str | Path | None = None) -> Oracle:
     key = None if directory is None else str(Path(directory).resolve())
     with _CACHE_LOCK:
         if key not in _CACHE:
-            _CACHE[key] = Oracle(directory or tempfile.mkdtemp(prefix="mlfilter-oracle-"))
+            if directory is None:
+                directory = tempfile.mkdtemp(prefix="mlfilter-oracle-")
+                atexit.register(shutil.rmtree, directory, ignore_errors=True)
+            _CACHE[key] = Oracle(directory)
         return _CACHE[key]
 
 

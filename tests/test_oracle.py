@@ -44,6 +44,14 @@ FILTER_FACTS = [
     ("traces", "timestamp > 0.5", "rejected", 400, "Invalid clause(s)", None),
     ("traces", "name IN ('a', 'b')", "rejected", 400, "Invalid comparator 'IN'", None),
     ("traces", "tags.env RLIKE '^pr'", "ok", 200, None, None),
+    # found by the probing campaign (tests/oracle_findings.md)
+    ("runs", "run_id IN (a, b)", "crash", 500, "malformed node or string", "MlflowException"),
+    ("runs", "run_id = ('a',)", "rejected", 400, "Error binding parameter", None),
+    ("experiments", "experiment_id not in ('0')", "ok", 200, None, None),
+    ("experiments", "experiment_id in ('0')", "rejected", 400, "Invalid comparator for experiment_id: in", None),
+    ("registered_models", "attribute.`name` = 'model-a'", "rejected", 400, "Invalid attribute key '`name`'", None),
+    ("logged_models", "'name' = 'lm-one'", "crash", 500, "has no attribute", "MlflowException"),
+    ("traces", "span.name like 'child'", "rejected", 400, "span.name comparator 'like'", None),
 ]
 
 
@@ -97,6 +105,11 @@ ORDER_FACTS = [
     ("logged_models", [{"field_name": "metrics.score", "ascending": False}], "ok", None),
     ("traces", ["timestamp", "timestamp_ms"], "crash", "duplicate fields"),
     ("traces", ["TIMESTAMP"], "rejected", "Could not be parsed"),
+    # found by the probing campaign (tests/oracle_findings.md)
+    ("traces", ["end_time"], "crash", "has no attribute 'end_time_ms'"),
+    ("registered_models", ["`name`"], "rejected", "Invalid order by key '`name`'"),
+    ("registered_models", ["`name` DESC"], "ok", None),
+    ("runs", [" start_time"], "rejected", "Could not be parsed"),
 ]
 
 

@@ -321,7 +321,7 @@ def _check_list(c: ast.Comparison, res: Resolved, store: Target, emit: Sink) -> 
         emit("MF213", v.span, "lists may hold only quoted strings",
              "quote every item: ('1', '2')")
         return
-    if op not in ("IN", "NOT IN"):
+    if op not in ("IN", "NOT IN") and store.list_ops_only:
         emit("MF224", v.span, f"a list needs IN or NOT IN, not `{c.op.text}`",
              "write `IN (...)`", replace("use IN", c.op.span, "IN", Applicability.UNSAFE)
              if op == "=" else None)

@@ -9,8 +9,7 @@ from mlfilter import ast
 from mlfilter.diagnostics import Applicability, Edit, Fix, Span
 from mlfilter.rules.base import Sink
 
-_OR_HINT = ("MLflow's search has no OR: run one search per alternative and merge the results "
-            "(mlfilter's builder does this: F.metric('a') > 1 | F.param('b') == 'x'); "
+_OR_HINT = ("MLflow's search has no OR: run one search per alternative and merge the results; "
             "for alternatives of one key, use `key IN ('a', 'b')` where the key takes lists")
 
 
@@ -31,10 +30,38 @@ def check_structure(f: ast.Filter, emit: Sink) -> None:
         elif isinstance(node, ast.Group):
             _group(f.text, node, emit)
             stack.append(node.item)
+    for before, term in f.unjoined:
+        _unjoined(before, term, emit)
     for span in f.stray_ands:
         emit("MF301", span, "this AND joins nothing (MLflow ignores it)",
              "remove it, or add the condition that was meant to follow",
              Fix("remove the stray AND", (Edit(_with_space(f.text, span), ""),)))
+
+
+def _unjoined(before: ast.Expr, term: ast.Expr, emit: Sink) -> None:
+    """sqlparse groups each `key op value` by itself, so MLflow reads two such comparisons side by
+    side as if joined by AND. The key of an IN or IS NULL condition is instead swallowed as an
+    alias of what comes before, unless that ends with the keyword NULL."""
+    at = Span(term.span.start, term.span.start)
+    fix = Fix("insert AND", (Edit(at, "AND "),))
+    if _operator_comparison(term) or (_null_test(before) and isinstance(term, ast.Comparison)):
+        emit("MF314", Span(term.span.start, term.left.span.end),
+             "no AND before this condition (MLflow joins the two with AND anyway)",
+             "write the AND: other tools and readers expect it", fix)
+    else:
+        emit("MF105", Span(term.span.start, term.left.span.end if isinstance(term, ast.Comparison)
+                           else term.span.end),
+             "two conditions must be joined with AND", "insert AND before this condition", fix)
+
+
+def _operator_comparison(node) -> bool:
+    return isinstance(node, ast.Comparison) and node.op is not None and \
+        node.op.canonical not in ("IN", "NOT IN", "IS NULL", "IS NOT NULL")
+
+
+def _null_test(node) -> bool:
+    return isinstance(node, ast.Comparison) and node.op is not None and \
+        node.op.canonical in ("IS NULL", "IS NOT NULL")
 
 
 def _keyword_between(text: str, left, right, word: str) -> Span:

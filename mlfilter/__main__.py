@@ -1,0 +1,5 @@
+import sys
+
+from mlfilter.cli import main
+
+sys.exit(main())

@@ -1,0 +1,71 @@
+"""The rule reference, rendered from the registry (docs/rules.md and `mlfilter rules CODE`)."""
+
+from __future__ import annotations
+
+from mlfilter.rules.registry import RULES, Rule
+
+
+def _example_report(rule: Rule, text: str):
+    from mlfilter.checker import check, check_order_by
+
+    if rule.kind == "order_by":
+        import json
+
+        entries = [json.loads(e) if e.startswith("{") else e for e in text.split("\n")]
+        return check_order_by(entries, rule.api)
+    return check(text, rule.api)
+
+
+def rule_section(rule: Rule) -> str:
+    from mlfilter.render import render_text
+
+    bad = _example_report(rule, rule.bad)
+    shown = [d for d in bad.diagnostics if d.code == rule.code]
+    rendered = render_text(type(bad)(bad.source, bad.api, tuple(shown), bad.kind), color=False)
+    what = "order_by" if rule.kind == "order_by" else "filter"
+    lines = [
+        f"## {rule.code} `{rule.name}`",
+        "",
+        f"**{rule.severity.value}** · {rule.summary} · API in the examples: `{rule.api}`",
+        "",
+        rule.why,
+        "",
+        f"Bad {what}:",
+        "",
+        "```",
+        *(rule.bad.split("\n") if rule.kind == "order_by" else [_printable(rule.bad)]),
+        "```",
+        "",
+        f"Good {what}:",
+        "",
+        "```",
+        *(rule.good.split("\n") if rule.kind == "order_by" else [_printable(rule.good)]),
+        "```",
+        "",
+        "What mlfilter says about the bad one:",
+        "",
+        "```",
+        rendered,
+        "```",
+    ]
+    return "\n".join(lines)
+
+
+def _printable(text: str) -> str:
+    return text if text.isprintable() else ascii(text)[1:-1]
+
+
+def rules_markdown() -> str:
+    head = [
+        "# Rule reference",
+        "",
+        "Generated from `mlfilter/rules/registry.py` by `tools/gen_docs.py`; do not edit by hand.",
+        "Codes: MF0xx input, MF1xx syntax, MF2xx rejected by MLflow (HTTP 400), MF23x MLflow",
+        "crashes (HTTP 500), MF3xx accepted but almost surely wrong, MF4xx order_by.",
+        "",
+        "| code | name | severity | summary |",
+        "|---|---|---|---|",
+        *(f"| {r.code} | `{r.name}` | {r.severity.value} | {r.summary} |" for r in RULES),
+        "",
+    ]
+    return "\n".join(head + [rule_section(r) + "\n" for r in RULES])
