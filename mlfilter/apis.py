@@ -72,6 +72,7 @@ class OrderBy:
     entity_prefixes: bool = True  # `attribute.name` is read (registered models: no prefixes)
     renames: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     dicts: bool = False  # logged models take dicts
+    crash_keys: frozenset[str] = frozenset()  # keys MLflow accepts and then crashes on (500)
 
 
 @dataclass(frozen=True)
@@ -365,6 +366,8 @@ TRACES = Api(
             frozenset({"execution_time", "execution_time_ms"}),
             frozenset({"end_time", "end_time_ms"}),
         ),
+        # 3.17.2's trace table has no end_time_ms column to order by
+        crash_keys=frozenset({"end_time", "end_time_ms"}),
     ),
     max_results=50000,
 )
@@ -412,11 +415,8 @@ LOGGED_MODELS = Api(
     upper_ops_in_output=True,
     order_by=OrderBy(
         entities=("metrics",),
-        # SearchLoggedModelsUtils.VALID_ORDER_BY_ATTRIBUTE_KEYS (not the columns)
-        attribute_keys=frozenset(
-            "name model_id model_type status source_run_id creation_timestamp creation_time "
-            "last_updated_timestamp last_updated_time".split()
-        ),
+        # SqlAlchemyStore._apply_order_by_search_logged_models: any column, or an alias of one
+        attribute_keys=frozenset(LOGGED_MODEL_COLUMNS) | frozenset(LOGGED_MODEL_ALIASES),
         duplicates_crash=False,
         dicts=True,
     ),

@@ -61,7 +61,15 @@ class ListValue:
     span: Span
 
 
-Operand = Name | String | Number | Null | ListValue
+@dataclass(frozen=True, slots=True)
+class Arith:
+    """`a-b`, `x || y`: text sqlparse groups into one operand (an "Operation")."""
+
+    text: str
+    span: Span
+
+
+Operand = Name | String | Number | Null | ListValue | Arith
 
 
 @dataclass(frozen=True, slots=True)

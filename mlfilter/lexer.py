@@ -16,7 +16,7 @@ from mlfilter._sqlparse_words import AFTER_DOT_KEYWORDS, KEYWORDS
 # Token types the grammar knows (grammar/filter.lark declares them), plus the ones it does not
 # know (WS and COMMENT are dropped, the rest make a syntax error the classifier explains).
 GRAMMAR_TYPES = frozenset(
-    "NAME SQ DQ NUMBER OP LIKE IS NOT_NULL NULL AND OR NOT IN LPAR RPAR COMMA DIRECTION".split()
+    "NAME SQ DQ NUMBER OP LIKE IS NOT_NULL NULL AND OR NOT IN LPAR RPAR COMMA DIRECTION ARITH".split()
 )
 
 # Words that are tokens of their own (case-insensitive, as in SQL).
@@ -55,7 +55,8 @@ _TOKEN_RE = re.compile(
   | (?P<SEMI>;)
   | (?P<OP>[<>=~!]+)
   | (?P<UNTERMINATED>['"`][\s\S]*)
-  | (?P<OTHER>[+/@\#%^&|*:?\[\]$-]+|.)
+  | (?P<ARITH>[+/%^&|*-]+)
+  | (?P<OTHER>[@\#:?\[\]$]+|.)
     """,
     re.IGNORECASE | re.VERBOSE,
 )
@@ -143,7 +144,7 @@ def _name_chain(text: str, start: int) -> Token:
     m = _segment_at(text, pos, after_dot=False)
     parts.append(m.group())
     pos = m.end()
-    while text[pos : pos + 1] == ".":
+    while _chain_follows(text, pos):
         pos += 1
         m = _segment_at(text, pos, after_dot=True)
         if m is None or m.end() == pos:

@@ -17,7 +17,7 @@ def print_node(node) -> str:
         return " ".join(parts)
     if isinstance(node, ast.ListValue):
         return "(" + ", ".join(print_node(i) for i in node.items) + ")"
-    if isinstance(node, (ast.Name, ast.String, ast.Number, ast.Null)):
+    if isinstance(node, (ast.Name, ast.String, ast.Number, ast.Null, ast.Arith)):
         return node.text
     if isinstance(node, ast.And):
         return " AND ".join(print_node(i) for i in node.items)

@@ -97,10 +97,13 @@ def classify(failure: ParseFailure, tokens: list[Token], text: str) -> Diagnosti
             f"`{tok.text}` belongs in order_by, not in a filter",
             "pass the ordering as `order_by=[\"key DESC\"]`",
         )
+    for t in tokens:  # `a = 1 && b = 2` stops later, at the second `=`: name the real mistake
+        if t.type == "ARITH" and t.text in ("&&", "||"):
+            return _other_token(t, tokens, tokens.index(t), text)
     glued = _glued_key(tokens, idx, text)
     if glued is not None:
         return glued
-    if kind == "OTHER":
+    if kind in ("OTHER", "ARITH"):
         return _other_token(tok, tokens, idx, text)
     if kind == "RPAR" and "RPAR" not in failure.expected:
         return _diag("MF108", span, "unbalanced `)`: no `(` opens it", "remove it")
@@ -167,7 +170,7 @@ def _unexpected_end(failure: ParseFailure, prev: Token | None, text: str) -> Dia
 def _glued_key(tokens: list[Token], idx: int, text: str) -> Diagnostic | None:
     """`tags.a-b`, `metrics.train/loss`, `tags.my key`: a key with characters MLflow only reads
     inside backticks, found where the parser stops right after a prefixed name."""
-    key_ish = ("OTHER", "NUMBER", "NAME", "DOT")
+    key_ish = ("OTHER", "ARITH", "NUMBER", "NAME", "DOT")
     tok = tokens[idx] if idx < len(tokens) else None
     first = last = None
     if idx >= 1 and _prefixed(tokens[idx - 1]) and tok is not None and tok.type in key_ish \

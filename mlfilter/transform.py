@@ -94,6 +94,8 @@ class Transformer:
 
     # ---- operands ---------------------------------------------------------------------------
     def operand(self, item) -> ast.Operand:
+        if isinstance(item, Node) and item.name == "arith":
+            return ast.Arith(self.text[item.start : item.end], _span(item))
         if isinstance(item, Node):  # a list
             inner = [c for c in item.children if isinstance(c, Node) or c.type not in _LIST_PUNCT]
             return ast.ListValue(

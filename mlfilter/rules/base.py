@@ -29,6 +29,8 @@ def value_class(v: ast.Operand | None) -> str:
         return "list"
     if isinstance(v, ast.Null):
         return "null"
+    if isinstance(v, ast.Arith):
+        return "expr"
     return "word"
 
 
@@ -50,8 +52,10 @@ def literal_list(text: str):
     Returns (tuple or None, problem or None)."""
     try:
         parsed = pyast.literal_eval(text)
-    except (SyntaxError, ValueError, TypeError, MemoryError, RecursionError):
-        return None, "ill-formed"
+    except SyntaxError:
+        return None, "ill-formed"  # MLflow answers 400
+    except (ValueError, TypeError, MemoryError, RecursionError):
+        return None, "malformed"  # not a literal (a bare word): MLflow crashes with a 500
     parsed = parsed if isinstance(parsed, tuple) else (parsed,)
     if not parsed:
         return parsed, "empty"

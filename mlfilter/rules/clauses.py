@@ -31,6 +31,9 @@ def check_comparison(c: ast.Comparison, api: Api, emit: Sink) -> Resolved | None
              "MLflow 3.17's parser for this API cannot read IS NULL / IS NOT NULL; filter on "
              "a value instead")
         return None
+    if isinstance(left, ast.Arith):
+        _expression_key(left, emit)
+        return None
     if not _is_key(left):
         _key_not_first(c, emit)
         return None
@@ -60,6 +63,20 @@ def check_comparison(c: ast.Comparison, api: Api, emit: Sink) -> Resolved | None
 
 def _is_key(node) -> bool:
     return isinstance(node, ast.Name) or (isinstance(node, ast.String) and node.quote == '"')
+
+
+def _expression_key(left: ast.Arith, emit: Sink) -> None:
+    """`tags.a-b`, `metrics.train/loss`: MLflow's parser reads an arithmetic expression."""
+    text = left.text
+    if "." in text and not any(ch.isspace() for ch in text) and "`" not in text:
+        prefix, rest = text.split(".", 1)
+        fixed = f"{prefix}.`{rest}`"
+        emit("MF110", Span(left.span.start + len(prefix) + 1, left.span.end),
+             f"the key `{rest}` has characters MLflow only reads inside backticks",
+             f"quote the key: {fixed}", replace("quote the key with backticks", left.span, fixed))
+        return
+    emit("MF110", left.span, f"`{text}` is an expression, not a key",
+         "quote a key with special characters in backticks, e.g. ``tags.`a-b` ``")
 
 
 def _key_not_first(c: ast.Comparison, emit: Sink) -> None:
@@ -299,7 +316,7 @@ def _wrong_value(c: ast.Comparison, res: Resolved, allowed: frozenset, emit: Sin
         emit("MF201", v.span, "NULL is not a value MLflow compares with",
              "test for a missing key with `IS NULL` / `IS NOT NULL`")
         return
-    kind = "number" if isinstance(v, ast.Number) else "unquoted word"
+    kind = {ast.Number: "number", ast.Arith: "unquoted text"}.get(type(v), "unquoted word")
     q = quote(v.text)
     entity = res.entity.name
     holds = "strings" if entity in ("parameter", "tag", "params", "tags") else "string values"
@@ -313,6 +330,10 @@ def _check_list(c: ast.Comparison, res: Resolved, store: Target, emit: Sink) -> 
     if problem == "ill-formed":
         emit("MF213", v.span, "MLflow cannot read this list", "write quoted strings separated by "
              "commas: ('a', 'b')")
+        return
+    if problem == "malformed":
+        emit("MF234", v.span, "this list holds unquoted words: MLflow crashes reading it (HTTP 500)",
+             "quote every item: ('a', 'b')")
         return
     if problem == "empty":
         emit("MF213", v.span, "the list is empty", "put at least one quoted string in it")

@@ -89,6 +89,11 @@ def check_logged_model_comparison(c: ast.Comparison, api: Api, emit: Sink) -> tu
             hint = f"did you mean `{guess}`? {hint}"
         emit("MF231", span, f"`{key}` is not a logged-model field: MLflow crashes (HTTP 500)", hint)
         return None
+    if isinstance(value, tuple) and op not in ("IN", "NOT IN"):
+        # The store binds the tuple as one SQL parameter, which the driver refuses (400).
+        emit("MF224", c.right.span, f"a list needs IN or NOT IN, not `{c.op.text}`",
+             "write `IN (...)`")
+        return None
     _suspicious(c, entity, key, value, emit)
     return entity, key, op, value
 
@@ -115,7 +120,7 @@ def _value(c: ast.Comparison, numeric: bool, emit: Sink):
             return _CRASH
     if text.startswith("(") and text.endswith(")"):
         parsed, problem = literal_list(text)
-        if problem == "ill-formed":
+        if problem in ("ill-formed", "malformed"):
             emit("MF234", v.span, "MLflow cannot read this list and crashes (HTTP 500)",
                  "write quoted strings separated by commas: ('a', 'b')")
             return _CRASH
@@ -123,9 +128,6 @@ def _value(c: ast.Comparison, numeric: bool, emit: Sink):
                 and not (v.text.rstrip(")").rstrip().endswith(",")):
             emit("MF234", v.span, "a parenthesised single value that is not a string makes MLflow "
                  "crash (HTTP 500)", "quote it: ('1')")
-            return _CRASH
-        if c.op.canonical not in ("IN", "NOT IN"):
-            emit("MF224", v.span, f"a list needs IN or NOT IN, not `{c.op.text}`", "write `IN (...)`")
             return _CRASH
         return parsed
     return text.strip("'")
@@ -146,7 +148,7 @@ def _suspicious(c: ast.Comparison, entity: str, key: str, value, emit: Sink) -> 
              "with the quotes", f"use single quotes: '{v.inner}'" if "'" not in v.inner else
              "this value cannot be written for search_logged_models",
              replace("use single quotes", v.span, f"'{v.inner}'") if "'" not in v.inner else None)
-    elif value_class(v) in ("word", "int", "float", "null", "hex") and entity != "metrics" and \
+    elif value_class(v) in ("word", "int", "float", "null", "hex", "expr") and entity != "metrics" and \
             not (entity == "attributes" and key in _NUMERIC_COLUMNS | set(LOGGED_MODEL_ALIASES)):
         q = f"'{v.text}'"
         emit("MF313", v.span, f"`{v.text}` is unquoted: search_logged_models accepts it, other "

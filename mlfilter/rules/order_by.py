@@ -18,6 +18,12 @@ def check_order_entry(text: str, api: Api, base: int, emit: Sink):
     if not text.strip():
         emit("MF401", shifted(0, len(text)), "an empty order_by entry", "remove it")
         return None
+    if text != text.strip():
+        # MLflow does not strip entries: sqlparse then sees more than one token.
+        emit("MF401", shifted(0, len(text)), f"the order_by entry {text!r} has spaces around it",
+             "remove the leading and trailing spaces",
+             replace("strip the spaces", shifted(0, len(text)), text.strip()))
+        return None
     try:
         tree = lalr.parse(tokens, "order_entry", len(text))
     except lalr.ParseFailure as failure:
@@ -50,20 +56,23 @@ def check_order_entry(text: str, api: Api, base: int, emit: Sink):
              f"MLflow's SQL parser reads `{key.text}` as a keyword", "quote the key with backticks",
              replace("quote the key", shifted(key.span.start, key.span.end), f"`{key.text}`"))
         return None
-    # MLflow splits the entry with shlex after turning backticks into double quotes.
-    try:
+    key_text = text[key.span.start : key.span.end]
+    if entry.direction is not None:
+        # With a direction, MLflow splits the entry with shlex after turning backticks into double
+        # quotes, which removes the quotes; a key alone keeps them (`name` is then unknown).
         import shlex
 
-        words = shlex.split(text[key.span.start : key.span.end].replace("`", '"'))
-    except ValueError:
-        emit("MF401", shifted(key.span.start, key.span.end), "unbalanced quotes in the order_by key",
-             "quote the key with one pair of backticks")
-        return None
-    key_text = " ".join(words) if len(words) == 1 else None
-    if key_text is None:
-        emit("MF402", shifted(key.span.start, key.span.end), "the key has more than one word",
-             "quote a key with spaces in backticks: ``metrics.`my key` ``")
-        return None
+        try:
+            words = shlex.split(key_text.replace("`", '"'))
+        except ValueError:
+            emit("MF401", shifted(key.span.start, key.span.end), "unbalanced quotes in the "
+                 "order_by key", "quote the key with one pair of backticks")
+            return None
+        if len(words) != 1:
+            emit("MF402", shifted(key.span.start, key.span.end), "the key has more than one word",
+                 "quote a key with spaces in backticks: ``metrics.`my key` ``")
+            return None
+        key_text = words[0]
     return _resolve_key(key_text.strip(), api, shifted(key.span.start, key.span.end), emit)
 
 
@@ -76,7 +85,7 @@ def _resolve_key(key_text: str, api: Api, span: Span, emit: Sink):
                  "valid keys: " + ", ".join(sorted(spec.attribute_keys)),
                  replace(f"use `{guess}`", span, guess, Applicability.UNSAFE) if guess else None)
             return None
-        return "attribute", key_text
+        return "attribute", _same_column(spec, key_text)
     res = resolve(api, key_text)
     if res.problem == "entity":
         emit("MF421", span, f"unknown entity `{res.prefix}` in order_by",
@@ -96,33 +105,43 @@ def _resolve_key(key_text: str, api: Api, span: Span, emit: Sink):
                  + ", ".join(sorted(spec.attribute_keys)))
             return None
     new_type, new_key, _ = rewritten(api, entity, res.key)
+    if new_key in spec.crash_keys or res.key in spec.crash_keys:
+        emit("MF424", span, f"MLflow {api.mlflow_call} crashes ordering by `{res.key}` (HTTP 500)",
+             "order by another key; sort the results yourself")
+        return None
+    return new_type, _same_column(spec, new_key)
+
+
+def _same_column(spec, key: str) -> str:
     for group in spec.same_column:
-        if new_key in group:
-            new_key = sorted(group)[0]
-    return new_type, new_key
+        if key in group:
+            return sorted(group)[0]
+    return key
 
 
 def check_order_by_dicts(entries: list, api: Api, emit: Sink, positions: list[Span]) -> None:
-    """search_logged_models takes dicts: {"field_name", "ascending", "dataset_name", ...}."""
+    """search_logged_models takes dicts; the SQL store reads `field_name`, `ascending` (by its
+    truth), `dataset_name` and `dataset_digest` (_apply_order_by_search_logged_models)."""
     for entry, span in zip(entries, positions):
         if not isinstance(entry, dict):
-            emit("MF423", span, "search_logged_models takes order_by entries as dicts",
+            emit("MF423", span, "search_logged_models takes order_by entries as dicts: MLflow "
+                 "crashes on anything else (HTTP 500)",
                  'write {"field_name": "creation_time", "ascending": False}')
             continue
         field = entry.get("field_name")
         if not isinstance(field, str):
-            emit("MF423", span, "`field_name` must be a string in every order_by dict",
-                 'for example {"field_name": "metrics.accuracy"}')
+            emit("MF423", span, "`field_name` must be a string in every order_by dict: MLflow "
+                 "crashes without one (HTTP 500)", 'for example {"field_name": "metrics.accuracy"}')
             continue
         if "." in field:
             if field.split(".", 1)[0] != "metrics":
                 emit("MF421", span, f"cannot order logged models by `{field}`: only attributes "
                      "and `metrics.<name>`", "order by a metric or an attribute")
-        elif field.strip() not in api.order_by.attribute_keys:
+        elif field not in api.order_by.attribute_keys:
+            guess = did_you_mean(field.strip(), api.order_by.attribute_keys)
             emit("MF421", span, f"cannot order logged models by `{field}`",
-                 "valid keys: " + ", ".join(sorted(api.order_by.attribute_keys)) + ", metrics.<name>")
-        if "ascending" in entry and entry["ascending"] not in (True, False):
-            emit("MF423", span, "`ascending` must be True or False", "use a boolean")
-        if entry.get("dataset_digest") and not entry.get("dataset_name"):
-            emit("MF423", span, "`dataset_digest` needs `dataset_name` too", "add dataset_name")
-
+                 (f"did you mean `{guess}`? " if guess else "") + "valid keys: "
+                 + ", ".join(sorted(api.order_by.attribute_keys)) + ", metrics.<name>")
+        if "ascending" in entry and not isinstance(entry["ascending"], bool):
+            emit("MF452", span, f"`ascending` is {entry['ascending']!r}: MLflow only looks at "
+                 "whether it is true", "use True or False")
