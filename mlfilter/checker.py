@@ -8,6 +8,7 @@ import json
 from mlfilter import ast, lalr
 from mlfilter.apis import Api, get_api
 from mlfilter.diagnostics import Report, Span, sort_diagnostics
+from mlfilter.grouping import effective_comparisons
 from mlfilter.lexer import tokenize
 from mlfilter.rules.base import Sink, replace
 from mlfilter.rules.clauses import check_comparison
@@ -70,7 +71,7 @@ def parse(filter_string, api: str | Api = "runs") -> ast.Filter:
 
 def check_filter(filt: ast.Filter, spec: Api, emit: Sink) -> None:
     check_structure(filt, emit)
-    for c in filt.comparisons():
+    for c in effective_comparisons(filt):
         if spec.parser == "logged_models":
             check_logged_model_comparison(c, spec, emit)
             continue

@@ -16,7 +16,8 @@ from mlfilter._sqlparse_words import AFTER_DOT_KEYWORDS, KEYWORDS
 # Token types the grammar knows (grammar/filter.lark declares them), plus the ones it does not
 # know (WS and COMMENT are dropped, the rest make a syntax error the classifier explains).
 GRAMMAR_TYPES = frozenset(
-    "NAME SQ DQ NUMBER OP LIKE IS NOT_NULL NULL AND OR NOT IN LPAR RPAR COMMA DIRECTION ARITH".split()
+    "NAME SQ DQ NUMBER OP LIKE IS NOT_NULL NULL AND OR NOT IN LPAR RPAR COMMA DIRECTION ARITH LIST"
+    .split()
 )
 
 # Words that are tokens of their own (case-insensitive, as in SQL).
@@ -47,6 +48,7 @@ _TOKEN_RE = re.compile(
   | (?P<INT>(?![_{_L}])-?\d+(?![_{_L}]))
   | (?P<SQ>'(?:''|\\'|[^'])*')
   | (?P<DQ>"(?:""|\\"|[^"])*")
+  | (?P<BRACKET>(?<![\w\])])\[[^\]\[]+\])
   | (?P<WORD>\w[$\#\w]*)
   | (?P<DOT>\.)
   | (?P<LPAR>\()
@@ -114,10 +116,14 @@ def tokenize(text: str) -> list[Token]:
                 tok = Token(_KEYWORD_TYPES[upper], m.group(), start, end)
             else:
                 tok = Token("NAME", m.group(), start, end, (m.group(),), upper in KEYWORDS)
-        elif kind == "BQ":
+        elif kind in ("BQ", "BRACKET"):  # sqlparse reads [x] as a name (SQLite's quoting)
             tok = Token("NAME", m.group(), start, end, (m.group(),))
         elif kind in ("INT", "FLOAT", "HEX"):
             tok = Token("NUMBER", m.group(), start, end, (kind,))
+        elif kind == "LPAR" and tokens and tokens[-1].type in _VALUE_BEFORE:
+            end_of_list = _matching_paren(text, end)
+            tok = (Token("LIST", text[start:end_of_list], start, end_of_list)
+                   if end_of_list is not None else Token("LPAR", "(", start, end))
         elif kind == "UNTERMINATED":
             tok = Token("UNTERMINATED", m.group(), start, end)
         else:
@@ -128,6 +134,29 @@ def tokenize(text: str) -> list[Token]:
 
 
 _DOT_NUMBER = re.compile(rf"\.\d+(?![_{_L}])")
+
+
+# A `(` right after these starts a value: a list, kept whole as MLflow keeps its text.
+_VALUE_BEFORE = frozenset({"IN", "OP", "LIKE"})
+
+
+def _matching_paren(text: str, pos: int) -> int | None:
+    """End offset of the `)` closing the `(` just before `pos` (strings skipped, as sqlparse
+    groups parentheses over tokens), or None if it is never closed."""
+    depth = 1
+    while pos < len(text):
+        m = _TOKEN_RE.match(text, pos)
+        kind = m.lastgroup
+        if kind == "LPAR":
+            depth += 1
+        elif kind == "RPAR":
+            depth -= 1
+            if depth == 0:
+                return m.end()
+        elif kind in ("UNTERMINATED", "COMMENT") or (kind == "SEMI"):
+            return None
+        pos = m.end()
+    return None
 
 
 def _chain_follows(text: str, end: int) -> bool:

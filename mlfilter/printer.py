@@ -15,9 +15,7 @@ def print_node(node) -> str:
         if node.right is not None:
             parts.append(print_node(node.right))
         return " ".join(parts)
-    if isinstance(node, ast.ListValue):
-        return "(" + ", ".join(print_node(i) for i in node.items) + ")"
-    if isinstance(node, (ast.Name, ast.String, ast.Number, ast.Null, ast.Arith)):
+    if isinstance(node, (ast.Name, ast.String, ast.Number, ast.Null, ast.Arith, ast.ListValue)):
         return node.text
     if isinstance(node, ast.And):
         return " AND ".join(print_node(i) for i in node.items)

@@ -105,6 +105,9 @@ def classify(failure: ParseFailure, tokens: list[Token], text: str) -> Diagnosti
         return glued
     if kind in ("OTHER", "ARITH"):
         return _other_token(tok, tokens, idx, text)
+    if kind == "LPAR" and prev is not None and prev.type in ("IN", "OP", "LIKE"):
+        return _diag("MF108", Span(tok.start, len(text)), "this list is never closed",
+                     "add the closing `)`")
     if kind == "RPAR" and "RPAR" not in failure.expected:
         return _diag("MF108", span, "unbalanced `)`: no `(` opens it", "remove it")
     if kind == "$END":

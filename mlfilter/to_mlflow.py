@@ -12,7 +12,9 @@ from mlfilter.rules.base import Sink, literal_list, mlflow_op_text
 def to_mlflow(f: ast.Filter) -> list[dict]:
     api = get_api(f.api)
     out = []
-    for c in f.comparisons():
+    from mlfilter.grouping import effective_comparisons
+
+    for c in effective_comparisons(f):
         if api.parser == "logged_models":
             from mlfilter.rules.logged_models import check_logged_model_comparison
 

@@ -96,14 +96,9 @@ class Transformer:
     def operand(self, item) -> ast.Operand:
         if isinstance(item, Node) and item.name == "arith":
             return ast.Arith(self.text[item.start : item.end], _span(item))
-        if isinstance(item, Node):  # a list
-            inner = [c for c in item.children if isinstance(c, Node) or c.type not in _LIST_PUNCT]
-            return ast.ListValue(
-                self.text[item.start : item.end],
-                tuple(self.operand(c) for c in inner),
-                _span(item),
-            )
         span = _span(item)
+        if item.type == "LIST":
+            return ast.ListValue(item.text, _list_items(item), span)
         if item.type == "NAME":
             return ast.Name(item.text, item.parts, span, item.keyword)
         if item.type in ("SQ", "DQ"):
@@ -118,7 +113,20 @@ class Transformer:
         return ast.OrderEntry(key, direction, _span(node))
 
 
-_LIST_PUNCT = frozenset({"LPAR", "RPAR", "COMMA"})
+def _list_items(token: Token) -> tuple:
+    """The list's items as operands (for display and the builder); MLflow itself reads the text."""
+    from mlfilter.lexer import tokenize
+
+    items = []
+    for t in tokenize(token.text[1:-1]):
+        span = Span(token.start + 1 + t.start, token.start + 1 + t.end)
+        if t.type in ("SQ", "DQ"):
+            items.append(ast.String(t.text, span))
+        elif t.type == "NUMBER":
+            items.append(ast.Number(t.text, t.parts[0], span))
+        elif t.type == "NAME":
+            items.append(ast.Name(t.text, t.parts, span, t.keyword))
+    return tuple(items)
 
 
 def _span(item) -> Span:

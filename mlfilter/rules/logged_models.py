@@ -150,9 +150,10 @@ def _suspicious(c: ast.Comparison, entity: str, key: str, value, emit: Sink) -> 
              replace("use single quotes", v.span, f"'{v.inner}'") if "'" not in v.inner else None)
     elif value_class(v) in ("word", "int", "float", "null", "hex", "expr") and entity != "metrics" and \
             not (entity == "attributes" and key in _NUMERIC_COLUMNS | set(LOGGED_MODEL_ALIASES)):
-        q = f"'{v.text}'"
+        q = f"'{v.text}'" if "'" not in v.text else None
         emit("MF313", v.span, f"`{v.text}` is unquoted: search_logged_models accepts it, other "
-             "searches do not", f"quote it: {q}", replace("quote the value", v.span, q))
+             "searches do not", f"quote it: {q}" if q else "quote it",
+             replace("quote the value", v.span, q) if q else None)
     if entity == "attributes" and key == "status":
         emit("MF310", c.left.span, "in MLflow 3.17 a status filter on logged models never matches",
              "MLflow 3.17 compares the status name with an integer column; filter after the search "

@@ -198,6 +198,10 @@ RULES: tuple[Rule, ...] = (
     Rule("MF314", "missing-and-accepted", W, "two comparisons side by side without AND",
          "MLflow reads them as joined by AND, but the filter is easy to misread.",
          "metrics.a > 1 metrics.b > 2", "metrics.a > 1 AND metrics.b > 2"),
+    Rule("MF315", "condition-swallowed", W, "a condition merged into the key of the next one",
+         "Without AND before an IN or IS NULL condition, MLflow's parser makes the previous "
+         "comparison part of its key: the filter tests a key that does not exist.",
+         "tags.a = 'x' tags.b IS NULL", "tags.a = 'x' AND tags.b IS NULL"),
     # ---- MF4xx: order_by -------------------------------------------------------------------
     Rule("MF401", "order-by-syntax", E, "an order_by entry MLflow cannot parse",
          "Entries are `key`, `key ASC` or `key DESC`, one per list item.", "metrics.a DESC NULLS LAST",

@@ -7,6 +7,7 @@ import re
 
 from mlfilter import ast
 from mlfilter.diagnostics import Applicability, Edit, Fix, Span
+from mlfilter.grouping import swallows
 from mlfilter.rules.base import Sink
 
 _OR_HINT = ("MLflow's search has no OR: run one search per alternative and merge the results; "
@@ -40,14 +41,18 @@ def check_structure(f: ast.Filter, emit: Sink) -> None:
 
 def _unjoined(before: ast.Expr, term: ast.Expr, emit: Sink) -> None:
     """sqlparse groups each `key op value` by itself, so MLflow reads two such comparisons side by
-    side as if joined by AND. The key of an IN or IS NULL condition is instead swallowed as an
-    alias of what comes before, unless that ends with the keyword NULL."""
+    side as if joined by AND. The key of an IN or IS NULL condition is instead merged into what
+    comes before it (see checker.effective_comparisons), unless that ends with NULL."""
     at = Span(term.span.start, term.span.start)
     fix = Fix("insert AND", (Edit(at, "AND "),))
     if _operator_comparison(term) or (_null_test(before) and isinstance(term, ast.Comparison)):
         emit("MF314", Span(term.span.start, term.left.span.end),
              "no AND before this condition (MLflow joins the two with AND anyway)",
              "write the AND: other tools and readers expect it", fix)
+    elif swallows(before, term):
+        emit("MF315", Span(before.span.start, term.left.span.end),
+             "without AND, MLflow reads all this as the key of the next condition",
+             "insert AND before the second condition", fix)
     else:
         emit("MF105", Span(term.span.start, term.left.span.end if isinstance(term, ast.Comparison)
                            else term.span.end),
