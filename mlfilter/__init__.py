@@ -12,6 +12,7 @@ from mlfilter._target import MLFLOW_TARGET
 from mlfilter.checker import FilterError, MlfilterError, check, check_order_by, parse
 from mlfilter.diagnostics import Applicability, Diagnostic, Edit, Fix, Report, Severity, Span
 from mlfilter.ast import Filter
+from mlfilter.fixes import apply_fixes, fix_filter
 
 __version__ = "0.1.0"
 
@@ -27,7 +28,9 @@ __all__ = [
     "Report",
     "Severity",
     "Span",
+    "apply_fixes",
     "check",
     "check_order_by",
+    "fix_filter",
     "parse",
 ]

@@ -3,8 +3,6 @@ collects, `parse` is `check` plus raising FilterError."""
 
 from __future__ import annotations
 
-import json
-
 from mlfilter import ast, lalr
 from mlfilter.apis import Api, get_api
 from mlfilter.diagnostics import Report, Span, sort_diagnostics
@@ -13,10 +11,8 @@ from mlfilter.lexer import tokenize
 from mlfilter.rules.base import Sink, replace
 from mlfilter.rules.clauses import check_comparison
 from mlfilter.rules.logged_models import check_logged_model_comparison
-from mlfilter.rules.order_by import check_order_by_dicts, check_order_entry
 from mlfilter.rules.structure import check_structure
 from mlfilter.rules.suspicious import check_suspicious
-from mlfilter.syntax_errors import classify
 from mlfilter.transform import Transformer
 
 MAX_NESTING = 100  # MLflow takes no parentheses at all; deeper input is not a filter
@@ -117,6 +113,8 @@ def _parse_into(text: str, spec: Api, emit: Sink) -> ast.Filter | None:
     try:
         tree = lalr.parse([t for t in tokens if t.type != "WS"], "filter", len(text))
     except lalr.ParseFailure as failure:
+        from mlfilter.syntax_errors import classify
+
         emit.items.append(classify(failure, tokens, text))
         return None
     return Transformer(text).filter(tree, spec.name)
@@ -136,11 +134,22 @@ def _too_deep(tokens) -> Span | None:
     return None
 
 
+def _show(entry) -> str:
+    import json
+
+    try:
+        return json.dumps(entry, default=repr)
+    except (TypeError, ValueError):
+        return repr(entry)
+
+
 # ---- order_by ---------------------------------------------------------------------------------
 
 def check_order_by(order_by, api: str | Api = "runs") -> Report:
     """Check an order_by list (or one entry) for one API. The report's source is the entries,
     one per line; spans point into it."""
+    from mlfilter.rules.order_by import check_order_by_dicts, check_order_entry
+
     spec = api if isinstance(api, Api) else get_api(api)
     emit = Sink()
     entries = [order_by] if isinstance(order_by, (str, dict)) else order_by
@@ -150,7 +159,7 @@ def check_order_by(order_by, api: str | Api = "runs") -> Report:
         emit("MF423", Span(0, 0), f"order_by must be a list, not {type(order_by).__name__}",
              'for example ["metrics.acc DESC"]')
         return Report("", spec.name, sort_diagnostics(emit.items), kind="order_by")
-    lines = [e if isinstance(e, str) else json.dumps(e, default=repr) for e in entries]
+    lines = [e if isinstance(e, str) else _show(e) for e in entries]
     source = "\n".join(lines)
     offsets, pos = [], 0
     for line in lines:

@@ -9,7 +9,6 @@ is an SQL keyword. Positions are half-open offsets into the original text.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from mlfilter._sqlparse_words import AFTER_DOT_KEYWORDS, KEYWORDS
 
@@ -73,18 +72,25 @@ _QUOTED_SEGMENT = {
 }
 
 
-@dataclass(frozen=True, slots=True)
 class Token:
-    """One token: its grammar type, its exact text and its half-open span."""
+    """One token: its grammar type, its exact text and its half-open span. (A plain slotted
+    class: tokens are internal, and each dataclass costs start-up time on the lint path.)"""
 
-    type: str
-    text: str
-    start: int
-    end: int
-    # NAME: the dotted segments as written (quotes kept); NUMBER: "INT", "FLOAT" or "HEX".
-    parts: tuple[str, ...] = ()
-    # NAME: a segment sqlparse would read as an SQL keyword (see mlfilter.rules.names).
-    keyword: bool = False
+    __slots__ = ("type", "text", "start", "end", "parts", "keyword")
+
+    def __init__(self, type: str, text: str, start: int, end: int,
+                 parts: tuple[str, ...] = (), keyword: bool = False):
+        self.type = type
+        self.text = text
+        self.start = start
+        self.end = end
+        # NAME: the dotted segments as written (quotes kept); NUMBER: "INT", "FLOAT" or "HEX".
+        self.parts = parts
+        # NAME: a segment sqlparse would read as an SQL keyword.
+        self.keyword = keyword
+
+    def __repr__(self) -> str:
+        return f"Token({self.type}, {self.text!r}, {self.start}, {self.end})"
 
 
 def _segment_at(text: str, pos: int, after_dot: bool) -> re.Match | None:

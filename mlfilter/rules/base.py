@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ast as pyast
-
 from mlfilter import ast
 from mlfilter.diagnostics import Applicability, Diagnostic, Edit, Fix, Span
 from mlfilter.rules.registry import severity
@@ -50,6 +48,8 @@ def quote(text: str) -> str | None:
 def literal_list(text: str):
     """MLflow reads a list with Python's ast.literal_eval (SearchUtils._parse_list_from_sql_token).
     Returns (tuple or None, problem or None)."""
+    import ast as pyast
+
     try:
         parsed = pyast.literal_eval(text)
     except SyntaxError:

@@ -1,0 +1,42 @@
+"""Apply fixes: non-overlapping edits, right to left, safe ones unless asked otherwise."""
+
+from __future__ import annotations
+
+from mlfilter.diagnostics import Applicability, Diagnostic, Edit
+
+
+def apply_fixes(text: str, diagnostics, unsafe: bool = False) -> str:
+    """`text` with the fixes of `diagnostics` applied. Overlapping edits are skipped (the first,
+    by position, wins); run again to apply the rest."""
+    edits: list[Edit] = []
+    for d in diagnostics:
+        if d.fix is None or (d.fix.applicability is Applicability.UNSAFE and not unsafe):
+            continue
+        edits.extend(d.fix.edits)
+    edits.sort(key=lambda e: (e.span.start, e.span.end))
+    chosen: list[Edit] = []
+    last_end = -1
+    for e in edits:
+        if e.span.start >= last_end or (e.span.start == e.span.end == last_end):
+            chosen.append(e)
+            last_end = max(last_end, e.span.end)
+    for e in reversed(chosen):
+        text = text[: e.span.start] + e.replacement + text[e.span.end :]
+    return text
+
+
+def fix_filter(filter_string: str, api: str = "runs", unsafe: bool = False,
+               max_rounds: int = 5) -> str:
+    """Check and fix until nothing changes (fixes can uncover further fixes)."""
+    from mlfilter.checker import check
+
+    text = filter_string
+    for _ in range(max_rounds):
+        fixed = apply_fixes(text, check(text, api).diagnostics, unsafe=unsafe)
+        if fixed == text:
+            break
+        text = fixed
+    return text
+
+
+__all__ = ["apply_fixes", "fix_filter", "Diagnostic"]
