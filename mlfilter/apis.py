@@ -188,7 +188,7 @@ EXPERIMENTS = Api(
             keys=_keys(
                 name=Target(frozenset({STR}), STRING_OPS, case_sensitive_ops=True),
                 experiment_id=Target(frozenset({STR, LIST}), frozenset({"=", "!="}) | LIST_OPS,
-                                     int_string=True, case_sensitive_ops=True),
+                                     int_string=True, case_sensitive_ops=True, int64=True),
                 creation_time=_EXP_TIME,
                 last_update_time=_EXP_TIME,
             ),

@@ -276,6 +276,10 @@ def _check_value(c: ast.Comparison, res: Resolved, store: Target, emit: Sink) ->
     elif vclass == "string" and store.int_string and not _reads_as_int(v.inner):
         emit("MF219", v.span, f"`{c.left.text}` takes an integer in quotes, not {v.text}",
              "for example `'1'`")
+    elif vclass == "string" and store.int_string and store.int64 and \
+            not INT64_MIN <= int(v.inner) <= INT64_MAX:
+        emit("MF233", v.span, f"{v.text} does not fit a 64-bit integer: MLflow crashes (HTTP 500)",
+             "use a smaller number")
     elif vclass == "string" and store.value_format and not re.fullmatch(store.value_format, v.inner):
         emit("MF219", v.span, f"{v.text} is not a valid value for `{c.left.text}`",
              f"expected format: {store.value_format_hint}")
@@ -349,3 +353,6 @@ def _check_list(c: ast.Comparison, res: Resolved, store: Target, emit: Sink) -> 
         return
     if store.int_string and not all(_reads_as_int(x) for x in parsed):
         emit("MF219", v.span, f"`{c.left.text}` takes integers in quotes", "for example ('1', '2')")
+    elif store.int_string and not all(INT64_MIN <= int(x) <= INT64_MAX for x in parsed):
+        emit("MF233", v.span, "an id in this list does not fit a 64-bit integer: MLflow crashes "
+             "(HTTP 500)", "use smaller numbers")

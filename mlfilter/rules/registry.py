@@ -202,6 +202,9 @@ RULES: tuple[Rule, ...] = (
          "Without AND before an IN or IS NULL condition, MLflow's parser makes the previous "
          "comparison part of its key: the filter tests a key that does not exist.",
          "tags.a = 'x' tags.b IS NULL", "tags.a = 'x' AND tags.b IS NULL"),
+    Rule("MF316", "invalid-regex", W, "an RLIKE pattern that is not a valid regular expression",
+         "On SQLite MLflow's regexp function then matches nothing, without an error.",
+         "tags.env RLIKE '['", "tags.env RLIKE '^prod'", api="traces"),
     # ---- MF4xx: order_by -------------------------------------------------------------------
     Rule("MF401", "order-by-syntax", E, "an order_by entry MLflow cannot parse",
          "Entries are `key`, `key ASC` or `key DESC`, one per list item.", "metrics.a DESC NULLS LAST",

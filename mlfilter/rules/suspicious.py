@@ -29,6 +29,8 @@ def check_suspicious(c: ast.Comparison, api: Api, res: Resolved, emit: Sink) -> 
              f"compare with a range, e.g. `{c.left.text} >= {v.text}`")
     if vclass == "string" and op in ("LIKE", "ILIKE"):
         _like(c, emit)
+    if vclass == "string" and op == "RLIKE":
+        _regex(c, emit)
     if vclass == "string":
         _kept_quotes(c, emit)
         if "\x00" in v.inner:
@@ -75,6 +77,16 @@ def _like(c: ast.Comparison, emit: Sink) -> None:
         emit("MF305", c.op.span, "LIKE without `%` or `_` only matches the exact value",
              "add wildcards (`'%text%'`) or use `=`",
              replace("use `=`", c.op.span, "=", Applicability.UNSAFE))
+
+
+def _regex(c: ast.Comparison, emit: Sink) -> None:
+    import re
+
+    try:
+        re.compile(c.right.inner)
+    except re.error as e:
+        emit("MF316", c.right.span, f"{c.right.text} is not a valid regular expression ({e.msg})",
+             "SQLite then matches nothing, silently; PostgreSQL and MySQL fail the search")
 
 
 def _kept_quotes(c: ast.Comparison, emit: Sink) -> None:
