@@ -47,6 +47,7 @@ class Target:
     value_format_hint: str | None = None
     case_sensitive_ops: bool = False  # the store compares the comparator as written
     list_ops_only: bool = True  # a list value is only taken by IN / NOT IN
+    joins: int = 0  # tables the store joins for one such condition (not for IS [NOT] NULL)
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,10 @@ class Api:
     order_by: OrderBy | None = None
     max_results: int | None = None
     view_type: bool = False
+    # SQLite joins at most 64 tables in one SELECT; the searched table is one of them. Past
+    # that, MLflow answers 503 ("at most 64 tables in a join"); PostgreSQL and MySQL have no
+    # such limit.
+    sqlite_join_limit: int = 64
 
     def entity_for_prefix(self, prefix: str) -> Entity | None:
         for entity in self.entities:
@@ -114,9 +119,10 @@ def _keys(**targets: Target) -> MappingProxyType:
 
 
 # ---- search_runs: SearchUtils, SqlAlchemyStore._search_runs ---------------------------------
-_METRIC = Target(NUMBERS, NUMERIC_OPS, kind="number", output="text")
-_PARAM_OR_TAG = Target(frozenset({STR}), STRING_OPS | NULL_OPS)
+_METRIC = Target(NUMBERS, NUMERIC_OPS, kind="number", output="text", joins=1)
+_PARAM_OR_TAG = Target(frozenset({STR}), STRING_OPS | NULL_OPS, joins=1)
 _RUN_STRING = Target(frozenset({STR}), STRING_OPS)
+_RUN_NAME = Target(frozenset({STR}), STRING_OPS, joins=1)  # a join on the mlflow.runName tag
 _RUN_TIME = Target(NUMBERS, NUMERIC_OPS, kind="number", output="number", time_ms=True, int64=True)
 _RUN_STATUS = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
 
@@ -133,8 +139,8 @@ RUNS = Api(
             ("attribute", "attributes", "attr", "run"),
             keys=_keys(
                 run_id=Target(frozenset({STR, LIST}), STRING_OPS | LIST_OPS),
-                run_name=_RUN_STRING,
-                **{"run name": _RUN_STRING, "Run name": _RUN_STRING, "Run Name": _RUN_STRING},
+                run_name=_RUN_NAME,
+                **{"run name": _RUN_NAME, "Run name": _RUN_NAME, "Run Name": _RUN_NAME},
                 status=Target(frozenset({STR}), STRING_OPS, enum=_RUN_STATUS),
                 user_id=_RUN_STRING,
                 artifact_uri=_RUN_STRING,
@@ -147,10 +153,11 @@ RUNS = Api(
         Entity(
             "dataset",
             ("dataset", "datasets"),
+            # a dataset condition joins datasets and inputs (and input tags for the context)
             keys=_keys(
-                name=Target(frozenset({STR, LIST}), STRING_OPS | LIST_OPS),
-                digest=Target(frozenset({STR, LIST}), STRING_OPS | LIST_OPS),
-                context=Target(frozenset({STR, LIST}), STRING_OPS | LIST_OPS),
+                name=Target(frozenset({STR, LIST}), STRING_OPS | LIST_OPS, joins=2),
+                digest=Target(frozenset({STR, LIST}), STRING_OPS | LIST_OPS, joins=2),
+                context=Target(frozenset({STR, LIST}), STRING_OPS | LIST_OPS, joins=3),
             ),
         ),
     ),
@@ -181,7 +188,7 @@ EXPERIMENTS = Api(
     parser="search_utils",
     entities=(
         Entity("tag", ("tag", "tags"), target=Target(frozenset({STR}), STRING_OPS | NULL_OPS,
-                                                      case_sensitive_ops=True)),
+                                                      case_sensitive_ops=True, joins=1)),
         Entity(
             "attribute",
             ("attribute",),
@@ -278,12 +285,13 @@ _TRACE_TIME = Target(
     NUMBERS | {STR}, NUMERIC_OPS, kind="number", output="number", time_ms=True,
     string_as_number=True, int64=True,
 )
-_TRACE_TAG = Target(frozenset({STR, LIST}), _TRACE_STR_OPS | NULL_OPS)
+_TRACE_TAG = Target(frozenset({STR, LIST}), _TRACE_STR_OPS | NULL_OPS, joins=1)
 _ASSESSMENT = Target(
     frozenset({STR}) | NUMBERS,
     _TRACE_STR_OPS | NULL_OPS | {"<", "<=", ">", ">="},
     output="number",
     op_values=((_TRACE_STR_OPS, frozenset({STR})), (frozenset({"<", "<=", ">", ">="}), NUMBERS)),
+    joins=1,
 )
 # SearchTraceUtils.is_span compares the comparator as written: `like` is rejected for spans.
 _SPAN_FIELD = Target(frozenset({STR, LIST}), _TRACE_STR_OPS | LIST_OPS, case_sensitive_ops=True)
@@ -294,7 +302,7 @@ TRACES = Api(
     entities=(
         Entity("tag", ("tag", "tags"), target=_TRACE_TAG),
         Entity("request_metadata", ("request_metadata", "metadata"),
-               target=Target(frozenset({STR}), _TRACE_STR_OPS | NULL_OPS)),
+               target=Target(frozenset({STR}), _TRACE_STR_OPS | NULL_OPS, joins=1)),
         Entity(
             "attribute",
             ("attribute", "attributes", "trace"),
@@ -313,7 +321,7 @@ TRACES = Api(
                 name=Target(frozenset({STR, LIST}), _TRACE_STR_OPS | NULL_OPS),
                 run_id=Target(frozenset({STR, LIST}), _TRACE_STR_OPS | NULL_OPS),
                 prompt=Target(frozenset({STR}), frozenset({"="}), value_format=r"[^/]+/[^/]+",
-                              value_format_hint='prompt = "name/version"'),
+                              value_format_hint='prompt = "name/version"', joins=1),
                 text=Target(frozenset({STR}), frozenset({"LIKE", "ILIKE"})),
             ),
         ),
@@ -405,9 +413,11 @@ LOGGED_MODELS = Api(
     entities=(
         Entity("attributes", ("attributes",), keys=MappingProxyType({})),
         Entity("metrics", ("metrics",), target=Target(NUMBERS, frozenset(LOGGED_MODEL_NUMERIC_OPS),
-                                                      kind="number")),
-        Entity("params", ("params",), target=Target(frozenset({STR}), frozenset(LOGGED_MODEL_STRING_OPS))),
-        Entity("tags", ("tags",), target=Target(frozenset({STR}), frozenset(LOGGED_MODEL_STRING_OPS))),
+                                                      kind="number", joins=1)),
+        Entity("params", ("params",), target=Target(frozenset({STR}),
+                                                    frozenset(LOGGED_MODEL_STRING_OPS), joins=1)),
+        Entity("tags", ("tags",), target=Target(frozenset({STR}),
+                                                frozenset(LOGGED_MODEL_STRING_OPS), joins=1)),
     ),
     bare_entity="attributes",
     prefix_backticks=False,

@@ -7,15 +7,17 @@ from mlfilter import ast, lalr
 from mlfilter.apis import Api, get_api
 from mlfilter.diagnostics import Report, Span, sort_diagnostics
 from mlfilter.grouping import effective_comparisons
-from mlfilter.lexer import tokenize
+from mlfilter.lexer import sqlparse_token_count, tokenize
 from mlfilter.rules.base import Sink, replace
-from mlfilter.rules.clauses import check_comparison
+from mlfilter.apis import NULL_OPS
+from mlfilter.rules.clauses import check_comparison, store_target
 from mlfilter.rules.logged_models import check_logged_model_comparison
 from mlfilter.rules.structure import check_structure
 from mlfilter.rules.suspicious import check_suspicious
 from mlfilter.transform import Transformer
 
 MAX_NESTING = 100  # MLflow takes no parentheses at all; deeper input is not a filter
+SQLPARSE_MAX_TOKENS = 10_000  # sqlparse.engine.grouping.MAX_GROUPING_TOKENS
 
 
 class MlfilterError(Exception):
@@ -67,13 +69,24 @@ def parse(filter_string, api: str | Api = "runs") -> ast.Filter:
 
 def check_filter(filt: ast.Filter, spec: Api, emit: Sink) -> None:
     check_structure(filt, emit)
+    joins = 0
     for c in effective_comparisons(filt):
         if spec.parser == "logged_models":
-            check_logged_model_comparison(c, spec, emit)
+            parsed = check_logged_model_comparison(c, spec, emit)
+            if parsed is not None and parsed[0] != "attributes":
+                joins += spec.entity(parsed[0]).target.joins
             continue
         res = check_comparison(c, spec, emit)
+        if res is not None and c.op is not None and c.op.canonical not in NULL_OPS:
+            joins += store_target(spec, res).joins
         if res is not None and c.op is not None and c.right is not None:
             check_suspicious(c, spec, res, emit)
+    if 1 + joins > spec.sqlite_join_limit:
+        emit("MF235", Span(0, len(filt.text)),
+             f"this search joins {1 + joins} tables; SQLite allows {spec.sqlite_join_limit}, so "
+             "MLflow fails (HTTP 503) on a SQLite store", "split it into several searches with "
+             "fewer metric, param, tag or dataset conditions (PostgreSQL and MySQL have no such "
+             "limit)")
 
 
 def _as_text(value) -> tuple[str, tuple | None]:
@@ -103,6 +116,13 @@ def _parse_into(text: str, spec: Api, emit: Sink) -> ast.Filter | None:
         emit("MF005", Span(0, len(text)), "a filter of only whitespace is rejected by MLflow",
              "pass an empty string or None for no filter",
              replace("remove the whitespace", Span(0, len(text)), ""))
+        return None
+    # sqlparse refuses statements of more than 10,000 tokens (MAX_GROUPING_TOKENS), and MLflow
+    # turns that into a 400. No text shorter than that many characters can reach the limit.
+    if len(text) > SQLPARSE_MAX_TOKENS and sqlparse_token_count(text) > SQLPARSE_MAX_TOKENS:
+        emit("MF006", Span(0, len(text)),
+             f"the filter is too long for MLflow's SQL parser (over {SQLPARSE_MAX_TOKENS:,} tokens)",
+             "split the search into several smaller ones, or use IN lists where a key takes them")
         return None
     tokens = tokenize(text)
     deep = _too_deep(tokens)

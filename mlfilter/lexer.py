@@ -106,6 +106,7 @@ def tokenize(text: str) -> list[Token]:
     """Split `text` into tokens, dropping whitespace; comments are kept so the grammar rejects
     them at the right place. Linear in the length of the text."""
     tokens: list[Token] = []
+    pairs: dict[int, int] | None = None
     pos, n = 0, len(text)
     while pos < n:
         m = _TOKEN_RE.match(text, pos)
@@ -114,7 +115,7 @@ def tokenize(text: str) -> list[Token]:
         if kind == "WS":
             pos = end
             continue
-        if kind in ("WORD", "BQ", "DQ") and _chain_follows(text, end):
+        if kind in ("WORD", "BQ", "DQ", "BRACKET") and _chain_follows(text, end):
             tok = _name_chain(text, start)
         elif kind == "WORD":
             upper = m.group().upper()
@@ -127,7 +128,9 @@ def tokenize(text: str) -> list[Token]:
         elif kind in ("INT", "FLOAT", "HEX"):
             tok = Token("NUMBER", m.group(), start, end, (kind,))
         elif kind == "LPAR" and tokens and tokens[-1].type in _VALUE_BEFORE:
-            end_of_list = _matching_paren(text, end)
+            if pairs is None:
+                pairs = _paren_pairs(text)
+            end_of_list = pairs.get(start)
             tok = (Token("LIST", text[start:end_of_list], start, end_of_list)
                    if end_of_list is not None else Token("LPAR", "(", start, end))
         elif kind == "UNTERMINATED":
@@ -146,48 +149,77 @@ _DOT_NUMBER = re.compile(rf"\.\d+(?![_{_L}])")
 _VALUE_BEFORE = frozenset({"IN", "OP", "LIKE"})
 
 
-def _matching_paren(text: str, pos: int) -> int | None:
-    """End offset of the `)` closing the `(` just before `pos` (strings skipped, as sqlparse
-    groups parentheses over tokens), or None if it is never closed."""
-    depth = 1
+def _paren_pairs(text: str) -> dict[int, int]:
+    """Offset of each `(` -> end offset of its `)`, matched in one pass over the tokens (strings
+    and comments skipped), as sqlparse groups parentheses. Unclosed ones are absent."""
+    pairs: dict[int, int] = {}
+    stack: list[int] = []
+    pos = 0
     while pos < len(text):
         m = _TOKEN_RE.match(text, pos)
         kind = m.lastgroup
         if kind == "LPAR":
-            depth += 1
-        elif kind == "RPAR":
-            depth -= 1
-            if depth == 0:
-                return m.end()
-        elif kind in ("UNTERMINATED", "COMMENT") or (kind == "SEMI"):
-            return None
+            stack.append(m.start())
+        elif kind == "RPAR" and stack:
+            pairs[stack.pop()] = m.end()
         pos = m.end()
-    return None
+    return pairs
+
+
+def sqlparse_token_count(text: str) -> int:
+    """How many tokens sqlparse's lexer makes of `text` (each whitespace character is one).
+    sqlparse refuses to group statements of more than 10,000 tokens, so MLflow rejects them."""
+    count, pos = 0, 0
+    while pos < len(text):
+        m = _TOKEN_RE.match(text, pos)
+        if m.lastgroup == "WS":
+            count += len(m.group()) - m.group().count("\r\n")
+        else:
+            count += 1
+        pos = m.end()
+    return count
 
 
 def _chain_follows(text: str, end: int) -> bool:
-    """True when a dot follows a name segment directly, so the two belong to one dotted name.
-    sqlparse reads `a.5` as a name and the number `.5`, but `a.5x` as one dotted name."""
-    return text[end : end + 1] == "." and _DOT_NUMBER.match(text, end) is None
+    """True when a dot follows a name segment (spaces allowed, as sqlparse's group_period skips
+    them), so the two belong to one dotted name. sqlparse reads `a.5` as a name and the number
+    `.5`, but `a.5x` as one dotted name."""
+    dot = _skip_space(text, end)
+    return text[dot : dot + 1] == "." and _DOT_NUMBER.match(text, dot) is None
+
+
+def _skip_space(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos].isspace():
+        pos += 1
+    return pos
+
+
+_SPECIAL_NAME = re.compile(rf"(?:@|##|#)[{_L}]\w+|\*|(?<![\w\])])\[[^\]\[]+\]")
 
 
 def _name_chain(text: str, start: int) -> Token:
-    """Read a dotted name (`tags.mlflow.runName`, ``metrics.`my loss` ``, `tags.`) from `start`."""
+    """Read a dotted name (`tags.mlflow.runName`, ``metrics.`my loss` ``, `tags.`) from `start`.
+    Like sqlparse's group_period, spaces may surround the dots and a segment may be missing
+    (`tags..k`); MLflow then reads the text as it is (`tags. k` has the key " k")."""
     parts: list[str] = []
     keyword = False
-    pos = start
-    m = _segment_at(text, pos, after_dot=False)
+    m = _segment_at(text, start, after_dot=False) or _SPECIAL_NAME.match(text, start)
     parts.append(m.group())
     pos = m.end()
     while _chain_follows(text, pos):
-        pos += 1
-        m = _segment_at(text, pos, after_dot=True)
-        if m is None or m.end() == pos:
+        pos = _skip_space(text, pos) + 1
+        seg_at = _skip_space(text, pos)
+        adjacent = seg_at == pos
+        m = _segment_at(text, seg_at, after_dot=True) or _SPECIAL_NAME.match(text, seg_at)
+        if m is None or m.end() == seg_at:
             parts.append("")  # a trailing dot: MLflow reads an empty key
-            break
+            continue
         seg = m.group()
+        if not adjacent and seg.upper() in KEYWORDS:
+            parts.append("")  # after a space, sqlparse reads the keyword as a keyword
+            break
         # sqlparse reads a few keywords even right after a dot (`tags.from`), splitting the name.
-        if seg.upper() in AFTER_DOT_KEYWORDS:
+        if adjacent and seg.upper() in AFTER_DOT_KEYWORDS:
             keyword = True
         parts.append(seg)
         pos = m.end()

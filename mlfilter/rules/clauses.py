@@ -53,7 +53,7 @@ def check_comparison(c: ast.Comparison, api: Api, emit: Sink) -> Resolved | None
     if op in NULL_OPS:
         _check_null(c, api, res, emit)
         return res
-    store = _store_target(api, res)
+    store = store_target(api, res)
     _check_operator(c, res, store, emit)
     _check_value(c, res, store, emit)
     return res
@@ -180,7 +180,7 @@ def _other_entity_hint(api: Api, key: str) -> str | None:
         f", add its prefix, e.g. `{free[0].prefixes[-1]}.{key}`"
 
 
-def _store_target(api: Api, res: Resolved) -> Target:
+def store_target(api: Api, res: Resolved) -> Target:
     _, _, store = rewritten(api, res.entity, res.key)
     return store or res.target
 
@@ -195,7 +195,7 @@ def _check_null(c: ast.Comparison, api: Api, res: Resolved, emit: Sink) -> None:
             emit("MF221", op.span, "MLflow only reads `IS NOT NULL` with single spaces",
                  "write `IS NOT NULL`", replace("normalise the spaces", op.span, "IS NOT NULL"))
             return
-    store = _store_target(api, res)
+    store = store_target(api, res)
     if op.canonical not in store.ops:
         emit("MF214", op.span,
              f"{op.canonical} is not supported for `{c.left.text}` in {api.mlflow_call}",

@@ -42,6 +42,9 @@ RULES: tuple[Rule, ...] = (
          "SQLite stores it, but PostgreSQL rejects NUL in text, so the search fails there.",
          "params.x = 'a\x00b'", "params.x = 'ab'"),
     # ---- MF1xx: syntax --------------------------------------------------------------------
+    Rule("MF006", "too-many-tokens", E, "a filter too long for MLflow's SQL parser",
+         "sqlparse gives up on statements of more than 10,000 tokens and MLflow rejects them.",
+         " AND ".join(["metrics.a > 1"] * 1200), "metrics.a > 1"),
     Rule("MF101", "unterminated-string", E, "a quote or backtick is never closed",
          "The rest of the filter becomes part of the string.", "params.x = 'abc", "params.x = 'abc'"),
     Rule("MF102", "missing-comparator", E, "a condition has no comparator (or no value)",
@@ -155,6 +158,9 @@ RULES: tuple[Rule, ...] = (
          "start_time < 99999999999999999999999", "start_time < 9999999999999"),
     Rule("MF234", "crash-bad-value", E, "MLflow crashes on this value (HTTP 500)",
          "The store cannot build SQL for it.", "name IN (1)", "name IN ('1')", api="logged_models"),
+    Rule("MF235", "too-many-joins", E, "more joined conditions than SQLite allows (HTTP 503)",
+         "Each metric, param, tag or dataset condition joins a table; SQLite joins at most 64.",
+         " AND ".join(f"metrics.m{i} > 0" for i in range(64)), "metrics.m0 > 0"),
     # ---- MF3xx: accepted but almost surely wrong -----------------------------------------
     Rule("MF301", "stray-and", W, "an AND that joins nothing",
          "MLflow ignores it, but it usually means a condition went missing.", "metrics.a > 1 AND",
@@ -205,6 +211,9 @@ RULES: tuple[Rule, ...] = (
     Rule("MF316", "invalid-regex", W, "an RLIKE pattern that is not a valid regular expression",
          "On SQLite MLflow's regexp function then matches nothing, without an error.",
          "tags.env RLIKE '['", "tags.env RLIKE '^prod'", api="traces"),
+    Rule("MF317", "odd-key", W, "a key with spaces or empty parts around its dots",
+         "MLflow keeps them in the key (`tags. team` is the tag \" team\"), so it matches nothing.",
+         "tags. team = 'ml'", "tags.team = 'ml'"),
     # ---- MF4xx: order_by -------------------------------------------------------------------
     Rule("MF401", "order-by-syntax", E, "an order_by entry MLflow cannot parse",
          "Entries are `key`, `key ASC` or `key DESC`, one per list item.", "metrics.a DESC NULLS LAST",

@@ -49,6 +49,7 @@ def check_suspicious(c: ast.Comparison, api: Api, res: Resolved, emit: Sink) -> 
              if _is_number(v.inner) else "use a number literal",
              replace("remove the quotes", v.span, v.inner) if _is_number(v.inner) else None)
     _rewrite_note(c, api, res, emit)
+    _odd_key(c, res, emit)
 
 
 def _enum(c: ast.Comparison, res: Resolved, emit: Sink) -> None:
@@ -102,6 +103,18 @@ def _kept_quotes(c: ast.Comparison, emit: Sink) -> None:
              "MLflow cannot express a value holding both quote characters",
              replace("use the other quote character", v.span, better, Applicability.UNSAFE)
              if better else None)
+
+
+def _odd_key(c: ast.Comparison, res: Resolved, emit: Sink) -> None:
+    """`tags. team`, `tags..k`: MLflow keeps spaces and extra dots in the key."""
+    if res.entity.keys or not isinstance(c.left, ast.Name):
+        return
+    key = res.key
+    if key != key.strip() or ".." in c.left.text or any(ch.isspace() for ch in c.left.text
+                                                         if "`" not in c.left.text):
+        emit("MF317", c.left.span, f"MLflow reads the key as {key!r}, spaces and dots included",
+             "write the name without spaces around its dots; quote a key that really has spaces "
+             "in backticks")
 
 
 def _rewrite_note(c: ast.Comparison, api: Api, res: Resolved, emit: Sink) -> None:
