@@ -76,10 +76,11 @@ Operand = Name | String | Number | Null | ListValue | Arith
 class Operator:
     text: str  # as written: "=", "like", "NOT IN", "IS NOT NULL"
     span: Span
+    canonical: str = ""  # upper case, single spaces: "LIKE", "NOT IN" (see `operator`)
 
-    @property
-    def canonical(self) -> str:
-        return " ".join(self.text.upper().split())
+
+def operator(text: str, span: Span) -> Operator:
+    return Operator(text, span, " ".join(text.upper().split()))
 
 
 @dataclass(frozen=True, slots=True)

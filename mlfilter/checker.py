@@ -3,6 +3,8 @@ collects, `parse` is `check` plus raising FilterError."""
 
 from __future__ import annotations
 
+import re
+
 from mlfilter import ast, lalr
 from mlfilter.apis import Api, get_api
 from mlfilter.diagnostics import Report, Span, sort_diagnostics
@@ -102,11 +104,16 @@ def _as_text(value) -> tuple[str, tuple | None]:
     if not isinstance(value, str):
         return "", ("MF001", Span(0, 0), f"the filter must be a string, not {type(value).__name__}",
                     "pass a string such as \"metrics.acc > 0.9\", or None for no filter")
-    for i, ch in enumerate(value):
-        if "\ud800" <= ch <= "\udfff":
-            return value, ("MF003", Span(i, i + 1), f"a lone surrogate ({ch!r}) is not valid "
-                           "Unicode: MLflow cannot encode it and fails", "remove it")
+    if not value.isascii():
+        m = _SURROGATE.search(value)
+        if m is not None:
+            i = m.start()
+            return value, ("MF003", Span(i, i + 1), f"a lone surrogate ({m.group()!r}) is not "
+                           "valid Unicode: MLflow cannot encode it and fails", "remove it")
     return value, None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _parse_into(text: str, spec: Api, emit: Sink) -> ast.Filter | None:

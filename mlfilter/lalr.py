@@ -136,8 +136,9 @@ def parse(tokens: list[Token], start: str, text_length: int) -> Node:
     value_stack: list = []
     end = Token("$END", "", text_length, text_length)
     for token in [*tokens, end]:
+        kind = token.type
         while True:
-            action = states[state_stack[-1]].get(token.type)
+            action = states[state_stack[-1]].get(kind)
             if action is None:
                 raise ParseFailure(token, frozenset(states[state_stack[-1]]), tuple(state_stack))
             if action >= 0:
@@ -145,10 +146,12 @@ def parse(tokens: list[Token], start: str, text_length: int) -> Node:
                 value_stack.append(token)
                 break
             origin, size, name, expand1 = rules[-1 - action]
-            children = value_stack[len(value_stack) - size :] if size else []
             if size:
+                children = value_stack[-size:]
                 del value_stack[-size:]
                 del state_stack[-size:]
+            else:
+                children = []
             value_stack.append(_reduce(origin, name, expand1, children))
             state_stack.append(states[state_stack[-1]][origin])
             if token is end and state_stack[-1] == end_state:
@@ -157,22 +160,22 @@ def parse(tokens: list[Token], start: str, text_length: int) -> Node:
 
 
 def _reduce(origin: str, name: str, expand1: bool, children: list):
+    if expand1 and len(children) == 1 and children[0].__class__ is not _Splice:
+        return children[0]  # the common case: `?operand: NAME` and the like
     flat: list = []
     for child in children:
         # Rules whose name starts with "_" (and Lark's generated helpers) are spliced in.
-        if isinstance(child, _Splice):
+        if child.__class__ is _Splice:
             flat.extend(child.items)
         else:
             flat.append(child)
-    if origin.startswith("_"):
+    if origin[0] == "_":
         return _Splice(flat)
     if expand1 and len(flat) == 1:
         return flat[0]
     if flat:
-        start, end = _span_of(flat[0])[0], _span_of(flat[-1])[1]
-    else:
-        start = end = -1
-    return Node(name, flat, start, end)
+        return Node(name, flat, flat[0].start, flat[-1].end)
+    return Node(name, flat, -1, -1)
 
 
 class _Splice:
@@ -180,7 +183,3 @@ class _Splice:
 
     def __init__(self, items: list):
         self.items = items
-
-
-def _span_of(child) -> tuple[int, int]:
-    return child.start, child.end

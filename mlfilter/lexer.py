@@ -142,9 +142,6 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
-_DOT_NUMBER = re.compile(rf"\.\d+(?![_{_L}])")
-
-
 # A `(` right after these starts a value: a list, kept whole as MLflow keeps its text.
 _VALUE_BEFORE = frozenset({"IN", "OP", "LIKE"})
 
@@ -180,12 +177,16 @@ def sqlparse_token_count(text: str) -> int:
     return count
 
 
+# Optional spaces, then a dot that does not start a number (`a.5` is a name and the number .5).
+_DOT_AHEAD = re.compile(rf"\s*\.(?!\d+(?![_{_L}]))")
+
+
 def _chain_follows(text: str, end: int) -> bool:
     """True when a dot follows a name segment (spaces allowed, as sqlparse's group_period skips
     them), so the two belong to one dotted name. sqlparse reads `a.5` as a name and the number
     `.5`, but `a.5x` as one dotted name."""
-    dot = _skip_space(text, end)
-    return text[dot : dot + 1] == "." and _DOT_NUMBER.match(text, dot) is None
+    nxt = text[end : end + 1]
+    return (nxt == "." or nxt.isspace()) and _DOT_AHEAD.match(text, end) is not None
 
 
 def _skip_space(text: str, pos: int) -> int:
@@ -206,8 +207,12 @@ def _name_chain(text: str, start: int) -> Token:
     m = _segment_at(text, start, after_dot=False) or _SPECIAL_NAME.match(text, start)
     parts.append(m.group())
     pos = m.end()
-    while _chain_follows(text, pos):
-        pos = _skip_space(text, pos) + 1
+    while True:
+        dot = _DOT_AHEAD.match(text, pos) if text[pos : pos + 1] in (".", " ", "\t", "\n") or \
+            text[pos : pos + 1].isspace() else None
+        if dot is None:
+            break
+        pos = dot.end()
         seg_at = _skip_space(text, pos)
         adjacent = seg_at == pos
         m = _segment_at(text, seg_at, after_dot=True) or _SPECIAL_NAME.match(text, seg_at)

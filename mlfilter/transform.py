@@ -67,7 +67,7 @@ class Transformer:
     def compare(self, node: Node) -> ast.Comparison:
         left, op, right = node.children
         return ast.Comparison(
-            self.operand(left), ast.Operator(op.text, _span(op)), self.operand(right), _span(node)
+            self.operand(left), ast.operator(op.text, _span(op)), self.operand(right), _span(node)
         )
 
     def missing_op(self, node: Node) -> ast.Comparison:
@@ -77,17 +77,17 @@ class Transformer:
     def in_list(self, node: Node) -> ast.Comparison:
         left, op, right = node.children
         return ast.Comparison(
-            self.operand(left), ast.Operator(op.text, _span(op)), self.operand(right), _span(node)
+            self.operand(left), ast.operator(op.text, _span(op)), self.operand(right), _span(node)
         )
 
     def not_in_list(self, node: Node) -> ast.Comparison:
         left, not_, in_, right = node.children
-        op = ast.Operator(f"{not_.text} {in_.text}", Span(not_.start, in_.end))
+        op = ast.operator(f"{not_.text} {in_.text}", Span(not_.start, in_.end))
         return ast.Comparison(self.operand(left), op, self.operand(right), _span(node))
 
     def is_null(self, node: Node) -> ast.Comparison:
         left, is_, null = node.children
-        op = ast.Operator(f"{is_.text} {null.text}", Span(is_.start, null.end))
+        op = ast.operator(f"{is_.text} {null.text}", Span(is_.start, null.end))
         return ast.Comparison(self.operand(left), op, None, _span(node))
 
     is_not_null = is_null

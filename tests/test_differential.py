@@ -50,7 +50,10 @@ def assert_same_filter_verdict(api: str, text: str) -> None:
     report = mlfilter.check(text, api)
     explain = f"{api}: {text!r}\nMLflow: {theirs.short()}\nmlfilter:\n{report}"
     assert report.ok == theirs.ok, explain
-    if theirs.status == "crash":
+    syntax = any(d.code[:3] in ("MF0", "MF1") for d in report.errors)
+    if theirs.status == "crash" and not syntax:
+        # (When the text does not even parse, mlfilter names the syntax error; MLflow may crash
+        # first on an earlier clause, which is still an error either way.)
         assert any("crash" in d.message for d in report.errors), "should say it crashes\n" + explain
     if theirs.ok:
         expected = oracle.parse(api, text)

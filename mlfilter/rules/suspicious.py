@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from mlfilter import ast
 from mlfilter.apis import Api
 from mlfilter.diagnostics import Applicability, Span
 from mlfilter.resolve import Resolved, rewritten
 from mlfilter.rules.base import Sink, did_you_mean, replace, value_class
+
+_SPACE = re.compile(r"\s")
 
 # 1e8..1e11 as seconds is 1973..5138; as milliseconds it is 1970-01-02..1973: seconds, surely.
 _SECONDS_RANGE = (1e8, 1e11)
@@ -110,8 +114,8 @@ def _odd_key(c: ast.Comparison, res: Resolved, emit: Sink) -> None:
     if res.entity.keys or not isinstance(c.left, ast.Name):
         return
     key = res.key
-    if key != key.strip() or ".." in c.left.text or any(ch.isspace() for ch in c.left.text
-                                                         if "`" not in c.left.text):
+    text = c.left.text
+    if key != key.strip() or ".." in text or ("`" not in text and _SPACE.search(text)):
         emit("MF317", c.left.span, f"MLflow reads the key as {key!r}, spaces and dots included",
              "write the name without spaces around its dots; quote a key that really has spaces "
              "in backticks")

@@ -1,0 +1,116 @@
+"""Loads the golden cases in tests/golden/MFxxx.yaml (one file per diagnostic code).
+
+A case is one input (a filter string, UTF-8 bytes via YAML's !!binary, or an order_by list) for
+one API, with every diagnostic mlfilter must report ("MF201 20..22": code and half-open span, in
+report order), optionally the text `mlfilter.fix_filter` must produce (`fixed`), what the real
+MLflow 3.17.2 store does with it (`mlflow`: ok | rejected | crash), and, for a known mlfilter bug,
+`xfail` with the reason (then `expect` is what mlfilter *should* report).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+import mlfilter
+
+GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
+APIS = ("runs", "experiments", "registered_models", "model_versions", "logged_models", "traces")
+STATUSES = ("ok", "rejected", "crash")
+CASE_KEYS = {"api", "filter", "order_by", "expect", "fixed", "mlflow", "xfail"}
+EXPECT_RE = re.compile(r"^(MF\d{3}) (\d+)\.\.(\d+)$")
+# how an error says MLflow fails with an HTTP 5xx rather than rejecting the request with a 4xx
+CRASH_RE = re.compile(r"crash|HTTP 5\d\d", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Case:
+    code: str
+    name: str
+    api: str
+    filter: str | bytes | None
+    order_by: list | None
+    expect: tuple[str, ...]
+    fixed: str | None
+    mlflow: str | None
+    xfail: str | None
+
+    @property
+    def id(self) -> str:
+        return f"{self.code}:{self.name}"
+
+    @property
+    def is_order_by(self) -> bool:
+        return self.order_by is not None
+
+    def report(self) -> mlfilter.Report:
+        if self.is_order_by:
+            return mlfilter.check_order_by(self.order_by, self.api)
+        return mlfilter.check(self.filter, self.api)
+
+    def verdict(self, oracle):
+        if self.is_order_by:
+            return oracle.order_by_verdict(self.api, self.order_by)
+        return oracle.filter_verdict(self.api, self.filter)
+
+
+def golden_files() -> list[Path]:
+    return sorted(GOLDEN_DIR.glob("MF*.yaml"))
+
+
+def load_file(path: Path) -> tuple[dict, list[Case]]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    cases = []
+    for name, raw in (data.get("cases") or {}).items():
+        cases.append(Case(
+            code=data["code"],
+            name=name,
+            api=raw.get("api", "runs"),
+            filter=raw.get("filter"),
+            order_by=raw.get("order_by"),
+            expect=tuple(raw.get("expect", ())),
+            fixed=raw.get("fixed"),
+            mlflow=raw.get("mlflow"),
+            xfail=raw.get("xfail"),
+        ))
+    return data, cases
+
+
+def load_cases() -> list[Case]:
+    out = []
+    for path in golden_files():
+        out.extend(load_file(path)[1])
+    return out
+
+
+def diagnostics(report) -> list[str]:
+    """The report as golden `expect` strings, in report order."""
+    return [f"{d.code} {d.span.start}..{d.span.end}" for d in report.diagnostics]
+
+
+def claims_crash(report) -> bool:
+    return any(CRASH_RE.search(d.message) for d in report.errors)
+
+
+def verdict_problems(report, status: str) -> list[str]:
+    """Why mlfilter's report does not match what MLflow does (status ok | rejected | crash)."""
+    problems = []
+    if report.ok != (status == "ok"):
+        problems.append(f"mlfilter says ok={report.ok}, MLflow says {status}")
+    if status == "crash" and not claims_crash(report):
+        problems.append("MLflow fails with HTTP 5xx but no error says it crashes")
+    if status == "rejected" and claims_crash(report):
+        problems.append("MLflow rejects with HTTP 4xx but an error says it crashes")
+    return problems
+
+
+def render_snapshot(cases: list[Case]) -> str:
+    """The snapshot of one code: each case's str(report) under a header with its name."""
+    blocks = []
+    for case in cases:
+        rendered = str(case.report())
+        blocks.append(f"=== {case.name} [{case.api}] ===\n{rendered or '(no diagnostics)'}\n")
+    return "\n".join(blocks)
