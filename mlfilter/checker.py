@@ -81,7 +81,7 @@ def check_filter(filt: ast.Filter, spec: Api, emit: Sink) -> None:
         res = check_comparison(c, spec, emit)
         if res is not None and c.op is not None and c.op.canonical not in NULL_OPS:
             joins += store_target(spec, res).joins
-        if res is not None and c.op is not None and c.right is not None:
+        if res is not None and c.op is not None:
             check_suspicious(c, spec, res, emit)
     if 1 + joins > spec.sqlite_join_limit:
         emit("MF235", Span(0, len(filt.text)),

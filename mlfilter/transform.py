@@ -75,22 +75,30 @@ class Transformer:
         return ast.Comparison(self.operand(left), None, self.operand(right), _span(node))
 
     def in_list(self, node: Node) -> ast.Comparison:
-        left, op, right = node.children
-        return ast.Comparison(
-            self.operand(left), ast.operator(op.text, _span(op)), self.operand(right), _span(node)
-        )
+        left, rest = self._key(node.children)
+        op, right = rest
+        return ast.Comparison(left, ast.operator(op.text, _span(op)), self.operand(right), _span(node))
 
     def not_in_list(self, node: Node) -> ast.Comparison:
-        left, not_, in_, right = node.children
+        left, (not_, in_, right) = self._key(node.children)
         op = ast.operator(f"{not_.text} {in_.text}", Span(not_.start, in_.end))
-        return ast.Comparison(self.operand(left), op, self.operand(right), _span(node))
+        return ast.Comparison(left, op, self.operand(right), _span(node))
 
     def is_null(self, node: Node) -> ast.Comparison:
-        left, is_, null = node.children
+        left, (is_, null) = self._key(node.children)
         op = ast.operator(f"{is_.text} {null.text}", Span(is_.start, null.end))
-        return ast.Comparison(self.operand(left), op, None, _span(node))
+        return ast.Comparison(left, op, None, _span(node))
 
     is_not_null = is_null
+
+    def _key(self, children: list):
+        """The key and the rest; `params.my lr IS NULL` has the two-word key "params.my lr"
+        (sqlparse makes the second word an alias, and MLflow reads the whole text)."""
+        first, second = children[0], children[1]
+        if isinstance(second, Token) and second.type == "NAME":
+            start, end = first.start, second.end
+            return ast.Name(self.text[start:end], (), Span(start, end)), children[2:]
+        return self.operand(first), children[1:]
 
     # ---- operands ---------------------------------------------------------------------------
     def operand(self, item) -> ast.Operand:

@@ -88,7 +88,7 @@ def _expects_error(case) -> bool:
 def test_every_api_is_covered():
     assert {c.api for c in CASES} == set(APIS)
     assert {c.api for c in CASES if c.is_order_by} == set(APIS)
-    assert {c.mlflow for c in CASES} == set(STATUSES)
+    assert {c.mlflow for c in CASES if c.mlflow is not None} == set(STATUSES)
 
 
 def test_case_names_are_unique_per_file():
@@ -118,7 +118,7 @@ def test_expected_diagnostics(case):
 FILTER_CASES = [c for c in CASES if isinstance(c.filter, str)]
 
 
-@pytest.mark.parametrize("case", [_param(c) for c in FILTER_CASES])
+@pytest.mark.parametrize("case", [_param(c, xfail_applies=False) for c in FILTER_CASES])
 def test_safe_fixes(case):
     got = mlfilter.fix_filter(case.filter, case.api)
     if case.fixed is None:

@@ -17,6 +17,9 @@ _SECONDS_RANGE = (1e8, 1e11)
 
 
 def check_suspicious(c: ast.Comparison, api: Api, res: Resolved, emit: Sink) -> None:
+    _odd_key(c, res, emit)
+    if c.right is None:  # IS [NOT] NULL
+        return
     target, op, v = res.target, c.op.canonical, c.right
     vclass = value_class(v)
     if target.enum and vclass == "string" and op in ("=", "!=", "LIKE", "ILIKE") and \
@@ -53,7 +56,6 @@ def check_suspicious(c: ast.Comparison, api: Api, res: Resolved, emit: Sink) -> 
              if _is_number(v.inner) else "use a number literal",
              replace("remove the quotes", v.span, v.inner) if _is_number(v.inner) else None)
     _rewrite_note(c, api, res, emit)
-    _odd_key(c, res, emit)
 
 
 def _enum(c: ast.Comparison, res: Resolved, emit: Sink) -> None:

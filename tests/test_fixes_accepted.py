@@ -1,0 +1,154 @@
+"""Safe fixes make filters MLflow accepts.
+
+For every golden case and every registry `bad` example with a SAFE fix, the safe fixes are applied
+(`mlfilter.fix_filter` for filters; `apply_fixes` on the one-entry-per-line source for order_by
+lists) and the real MLflow 3.17.2 store must accept the result, except for the documented cases in
+PARTIAL_FIXES, where an error with no safe fix remains (and then MLflow must still reject it, as
+mlfilter says). A safe fix of a filter MLflow already accepts must keep its results, except for
+the codes in INTENT_FIXES. Hypothesis then draws filters from tests/strategies.py: whenever the
+safe fixes change one and mlfilter calls the result ok, MLflow must accept it too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+pytest.importorskip("mlflow")
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+
+import mlfilter  # noqa: E402
+import strategies  # noqa: E402
+from golden_cases import load_cases  # noqa: E402
+from mlfilter.diagnostics import Applicability  # noqa: E402
+from mlfilter.rules.registry import RULES  # noqa: E402
+from mlflow_oracle import get_oracle  # noqa: E402
+
+pytestmark = pytest.mark.mlflow
+
+# (api, input) -> why MLflow still rejects the text after the safe fixes
+PARTIAL_FIXES = {
+    ("runs", "NOT (metrics.a > 1)"):
+        "the safe fix removes the parentheses (MF204); NOT (MF203) has only an unsafe fix",
+}
+# codes whose safe fix deliberately changes what MLflow reads, to what the user evidently meant
+INTENT_FIXES = {
+    "MF312": "logged-model filters keep double quotes in the value: the fix searches for the value "
+             "itself, not for it wrapped in quotes",
+    "MF315": "without AND, MLflow swallows the condition into the next key: the fix restores it",
+}
+
+
+def _has_safe_fix(report) -> bool:
+    return any(d.fix is not None and d.fix.applicability is Applicability.SAFE
+               for d in report.diagnostics)
+
+
+def _items():
+    """(id, api, input) for golden cases and registry bad examples that have a safe fix."""
+    out = []
+    for case in load_cases():
+        if case.xfail:
+            continue
+        if isinstance(case.filter, str):
+            out.append((case.id, case.api, case.filter))
+        elif case.order_by is not None and all(isinstance(e, str) for e in case.order_by):
+            out.append((case.id, case.api, list(case.order_by)))
+    for rule in RULES:
+        if rule.kind == "order_by":
+            entries = [json.loads(e) if e.startswith("{") else e for e in rule.bad.split("\n")]
+            if all(isinstance(e, str) for e in entries):
+                out.append((f"registry:{rule.code}", rule.api, entries))
+        else:
+            out.append((f"registry:{rule.code}", rule.api, rule.bad))
+    kept = []
+    for id_, api, value in out:
+        report = (mlfilter.check_order_by(value, api) if isinstance(value, list)
+                  else mlfilter.check(value, api))
+        if _has_safe_fix(report):
+            kept.append(pytest.param(api, value, report, id=id_))
+    return kept
+
+
+ITEMS = _items()
+
+
+def test_there_are_safe_fixes_to_check():
+    assert len(ITEMS) >= 60
+    assert any(isinstance(p.values[1], list) for p in ITEMS), "order_by fixes are covered"
+
+
+def _fix(api, value, report):
+    if isinstance(value, list):
+        fixed = mlfilter.apply_fixes(report.source, report.diagnostics).split("\n")
+        return fixed, mlfilter.check_order_by(fixed, api)
+    fixed = mlfilter.fix_filter(value, api)
+    return fixed, mlfilter.check(fixed, api)
+
+
+def _verdict(oracle, api, value):
+    if isinstance(value, list):
+        return oracle.order_by_verdict(api, value)
+    return oracle.filter_verdict(api, value)
+
+
+@pytest.mark.parametrize("api, value, report", ITEMS)
+def test_safe_fixes_are_accepted_by_mlflow(api, value, report):
+    oracle = get_oracle()
+    fixed, after = _fix(api, value, report)
+    assert fixed != value
+    verdict = _verdict(oracle, api, fixed)
+    key = (api, value if isinstance(value, str) else tuple(value))
+    if key in PARTIAL_FIXES:
+        assert not after.ok and not verdict.ok, (
+            f"no longer a partial fix ({PARTIAL_FIXES[key]}): {fixed!r} -> {verdict.short()}")
+        return
+    assert verdict.ok, f"{value!r} -> {fixed!r}: MLflow {verdict.short()}\nbefore:\n{report}"
+    assert after.ok, f"MLflow accepts {fixed!r} but mlfilter says:\n{after}"
+
+
+@pytest.mark.parametrize("api, value, report", ITEMS)
+def test_safe_fixes_keep_the_results_of_accepted_filters(api, value, report):
+    oracle = get_oracle()
+    before = _verdict(oracle, api, value)
+    if not before.ok:
+        return  # nothing to keep: MLflow rejected the original
+    fixed, _ = _fix(api, value, report)
+    after = _verdict(oracle, api, fixed)
+    codes = {d.code for d in report.diagnostics
+             if d.fix is not None and d.fix.applicability is Applicability.SAFE}
+    if codes & set(INTENT_FIXES):
+        return
+    assert after.ok and after.n == before.n, (
+        f"{value!r} -> {fixed!r} changes the search: {before.short()} -> {after.short()}")
+
+
+# ---- hypothesis -----------------------------------------------------------------------------------
+
+EXAMPLES = int(os.environ.get("MLFILTER_EXAMPLES", "150"))
+SETTINGS = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=bool(os.environ.get("CI")),
+)
+
+
+@pytest.mark.parametrize("api", strategies.APIS)
+def test_fixed_filters_that_mlfilter_calls_ok_are_accepted(api):
+    oracle = get_oracle()
+
+    @SETTINGS
+    @given(text=strategies.filters(api))
+    def run(text):
+        fixed = mlfilter.fix_filter(text, api)
+        if fixed == text or not mlfilter.check(fixed, api).ok:
+            return
+        verdict = oracle.filter_verdict(api, fixed)
+        assert verdict.ok, f"{api}: {text!r} -> {fixed!r}: MLflow {verdict.short()}"
+
+    run()
