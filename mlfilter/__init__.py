@@ -16,7 +16,20 @@ from mlfilter.fixes import apply_fixes, fix_filter
 
 __version__ = "0.1.0"
 
-__all__ = [
+_BUILDER = ("F", "BuildError", "OrderTerm", "Predicate", "Query", "Term", "from_string",
+            "search_experiments", "search_logged_models", "search_model_versions",
+            "search_registered_models", "search_runs", "search_traces")
+
+
+def __getattr__(name):
+    # The builder loads on first use, so `import mlfilter` stays as light as the lint path.
+    if name in _BUILDER:
+        from mlfilter import builder
+
+        return getattr(builder, name)
+    raise AttributeError(f"module 'mlfilter' has no attribute {name!r}")
+
+__all__ = [*_BUILDER,
     "MLFLOW_TARGET",
     "Applicability",
     "Diagnostic",

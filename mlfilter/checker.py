@@ -69,6 +69,24 @@ def parse(filter_string, api: str | Api = "runs") -> ast.Filter:
     return filt if filt is not None else ast.Filter(text, None, (), spec.name)
 
 
+def parse_tree(filter_string: str, api: str | Api = "runs") -> ast.Filter:
+    """The AST of a filter whatever MLflow thinks of it (OR, NOT and parentheses included);
+    raises FilterError only when the text does not parse at all."""
+    spec = api if isinstance(api, Api) else get_api(api)
+    text, problem = _as_text(filter_string)
+    emit = Sink()
+    if problem is not None:
+        emit(*problem)
+        filt = None
+    else:
+        filt = _parse_into(text, spec, emit)
+    if filt is None:
+        if not emit.items:
+            return ast.Filter(text, None, (), spec.name)
+        raise FilterError(Report(text, spec.name, sort_diagnostics(emit.items)))
+    return filt
+
+
 def check_filter(filt: ast.Filter, spec: Api, emit: Sink) -> None:
     check_structure(filt, emit)
     joins = 0
