@@ -37,8 +37,13 @@ class FilterError(MlfilterError, ValueError):
             f" (and {len(self.diagnostics) - 1} more)" if len(self.diagnostics) > 1 else ""))
 
 
-def check(filter_string, api: str | Api = "runs") -> Report:
-    """Check a filter string for one search API; the report's `.ok` is MLflow's verdict."""
+def check(filter_string, api: str | Api = "runs", schema=None, experiment_ids=None,
+          view_type=None) -> Report:
+    """Check a filter string for one search API; the report's `.ok` is MLflow's verdict.
+
+    With `schema` (a Schema, a schema snapshot path or a store URI) the filter is also compared
+    with what the store holds in `experiment_ids` (all experiments when None) under `view_type`.
+    """
     spec = api if isinstance(api, Api) else get_api(api)
     text, problem = _as_text(filter_string)
     emit = Sink()
@@ -48,7 +53,22 @@ def check(filter_string, api: str | Api = "runs") -> Report:
     filt = _parse_into(text, spec, emit)
     if filt is not None:
         check_filter(filt, spec, emit)
+        if schema is not None and not any(d.severity.value == "error" for d in emit.items):
+            from mlfilter.schema.typecheck import typecheck
+
+            typecheck(filt, effective_comparisons(filt), spec, _schema(schema), experiment_ids,
+                      view_type, emit)
     return Report(text, spec.name, sort_diagnostics(emit.items))
+
+
+def _schema(schema):
+    from mlfilter.schema.model import Schema
+
+    if isinstance(schema, Schema):
+        return schema
+    if isinstance(schema, str):
+        return Schema.load(schema) if schema.endswith(".json") else Schema.from_store(schema)
+    raise TypeError(f"schema must be a Schema, a snapshot path or a store URI, not {schema!r}")
 
 
 def parse(filter_string, api: str | Api = "runs") -> ast.Filter:

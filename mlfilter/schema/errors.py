@@ -1,0 +1,7 @@
+"""Errors of the store path: one clear message each, never a traceback for the user."""
+
+from mlfilter.checker import MlfilterError
+
+
+class SchemaError(MlfilterError):
+    """A store or snapshot could not be read (down, wrong URI, not an MLflow database...)."""

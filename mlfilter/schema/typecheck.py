@@ -1,0 +1,233 @@
+"""MF5xx: a filter compared with what the tracking store really holds (a Schema).
+
+MLflow accepts these filters, and they run, but they cannot match what was logged: a key never
+logged in the searched experiments, a value never logged (often differing only in case or in
+numeric spelling), a LIKE that matches no logged value, a metric threshold no run passes.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mlfilter import ast
+from mlfilter.apis import Api
+from mlfilter.diagnostics import Applicability, Span
+from mlfilter.resolve import resolve
+from mlfilter.rules.base import Sink, did_you_mean, literal_list, replace
+from mlfilter.schema.model import KeyInfo, Schema, merged
+
+_ENTITY_FIELD = {"metric": "metrics", "parameter": "params", "tag": "tags"}
+_ENTITY_WORD = {"metric": "metric", "parameter": "param", "tag": "tag"}
+_PREFIX = {"metric": "metrics", "parameter": "params", "tag": "tags"}
+_RUN_NAME_KEYS = frozenset({"run_name", "run name", "Run name", "Run Name"})
+
+
+def typecheck(filt: ast.Filter, comparisons, api: Api, schema: Schema, experiment_ids=None,
+              view_type=None, emit: Sink | None = None) -> None:
+    """Add MF5xx diagnostics for `comparisons` (the filter's, as MLflow groups them)."""
+    if api.name != "runs":
+        return _typecheck_other(comparisons, api, schema, emit)
+    experiments = _experiments(schema, experiment_ids, emit)
+    where = _where(experiments)
+    keys = {entity: merged([getattr(e, field) for e in experiments])
+            for entity, field in _ENTITY_FIELD.items()}
+    active_only = view_type in (None, 1, "active_only", "ACTIVE_ONLY")
+    for c in comparisons:
+        if c.op is None or not isinstance(c.left, (ast.Name, ast.String)):
+            continue
+        res = resolve(api, c.left.text)
+        if res.problem is not None or res.entity is None:
+            continue
+        entity, key = res.entity.name, res.key
+        if entity == "attribute" and key in _RUN_NAME_KEYS:
+            entity, key = "tag", "mlflow.runName"
+        if entity not in keys:
+            continue
+        info = keys[entity].get(key)
+        if info is None:
+            _never_logged(c, res, entity, key, keys, where, emit)
+            continue
+        if active_only and info.entities and not info.active and c.op.canonical != "IS NULL":
+            emit("MF506", c.left.span, f"only deleted runs {_has(entity)} `{key}` in {where}, "
+                 "and this search looks at active runs only",
+                 "search deleted runs too (view type ALL), or check the key")
+        if entity == "metric":
+            _threshold(c, key, info, where, emit)
+        else:
+            _values(c, entity, key, info, where, emit, is_run_name=res.key in _RUN_NAME_KEYS)
+
+
+def _experiments(schema: Schema, experiment_ids, emit: Sink):
+    out = []
+    for ref in experiment_ids or list(schema.experiments):
+        ref = str(ref)
+        exp = schema.experiments.get(ref) or next(
+            (e for e in schema.experiments.values() if e.name == ref), None)
+        if exp is None:
+            emit("MF508", Span(0, 0), f"experiment {ref!r} is not in the schema "
+                 f"({schema.source or 'snapshot'})", "dump the schema again, or check the id")
+        else:
+            out.append(exp)
+    return out
+
+
+def _where(experiments) -> str:
+    names = [f"'{e.name}'" for e in experiments[:3]]
+    more = f" and {len(experiments) - 3} more" if len(experiments) > 3 else ""
+    return ("experiment " if len(experiments) == 1 else "experiments ") + ", ".join(names) + more
+
+
+def _has(entity: str) -> str:
+    return {"metric": "logged the metric", "parameter": "logged the param",
+            "tag": "have the tag"}[entity]
+
+
+def _never_logged(c, res, entity, key, keys, where, emit: Sink) -> None:
+    span = c.left.span
+    word = _ENTITY_WORD[entity]
+    hint = None
+    fix = None
+    guess = did_you_mean(key, keys[entity]) if keys[entity] else None
+    if guess:
+        hint = f"did you mean `{_PREFIX[entity]}.{guess}`?"
+        fix = replace(f"use `{guess}`", span, _key_text(c.left.text, res.key_text, guess),
+                      Applicability.UNSAFE)
+    others = [e for e in keys if e != entity and key in keys[e]]
+    if others:
+        other = others[0]
+        hint = (f"no {word} `{key}`, but a {_ENTITY_WORD[other]} `{key}` exists: write "
+                f"`{_PREFIX[other]}.{key}`")
+        fix = replace(f"compare the {_ENTITY_WORD[other]}", span, f"{_PREFIX[other]}.{res.key_text}",
+                      Applicability.UNSAFE)
+    if hint is None:
+        names = sorted(keys[entity])[:8]
+        hint = (f"logged {word}s: " + ", ".join(names) + ("..." if len(keys[entity]) > 8 else "")
+                if names else f"no {word} was logged there")
+    emit("MF501", span, f"no run in {where} has the {word} `{key}`, so this matches nothing",
+         hint, fix)
+
+
+def _key_text(written: str, key_text: str, new_key: str) -> str:
+    return written[: len(written) - len(key_text)] + (new_key if re.fullmatch(r"[\w.]+", new_key)
+                                                       else f"`{new_key}`")
+
+
+def _values(c, entity, key, info: KeyInfo, where, emit: Sink, is_run_name=False) -> None:
+    op, v = c.op.canonical, c.right
+    if not info.complete or v is None:
+        return
+    shown = _shown(entity, key, info)
+    if op in ("=", "IN") and isinstance(v, (ast.String, ast.ListValue)):
+        wanted = [v.inner] if isinstance(v, ast.String) else list(literal_list(v.text)[0] or [])
+        missing = [w for w in wanted if isinstance(w, str) and w not in info.sample]
+        if missing and len(missing) == len(wanted):
+            close = _close_value(missing[0], info.sample)
+            code = "MF507" if is_run_name else "MF502"
+            what = "no run is named" if is_run_name else f"{shown} never has the value"
+            fix = None
+            hint = f"logged values of {shown}: " + _list(info.sample)
+            if close is not None and isinstance(v, ast.String):
+                fix = replace(f"use '{close}'", v.span, f"{v.quote}{close}{v.quote}"
+                              if v.quote not in close else _requote(close), Applicability.UNSAFE)
+                hint = f"did you mean {close!r}? {hint}"
+            emit(code, v.span, f"{what} {missing[0]!r} in {where}", hint, fix)
+    elif op in ("LIKE", "ILIKE") and isinstance(v, ast.String):
+        pattern = _like_regex(v.inner, op == "ILIKE")
+        if not any(pattern.fullmatch(s) for s in info.sample):
+            emit("MF503", v.span, f"{op} {v.text} matches no logged value of {shown} in {where}",
+                 f"logged values: {_list(info.sample)}")
+
+
+def _threshold(c, key, info: KeyInfo, where, emit: Sink) -> None:
+    op, v = c.op.canonical, c.right
+    if not isinstance(v, ast.Number) or info.minimum is None or v.kind == "HEX":
+        return
+    x = float(v.text)
+    lo, hi = info.minimum, info.maximum
+    none = {">": hi <= x, ">=": hi < x, "<": lo >= x, "<=": lo > x, "=": not lo <= x <= hi}.get(op)
+    every = {">": lo > x, ">=": lo >= x, "<": hi < x, "<=": hi <= x}.get(op)
+    span = Span(c.span.start, c.span.end)
+    rng = f"latest values of metrics.{key} in {where} range from {lo:g} to {hi:g}"
+    if none:
+        emit("MF504", span, f"no run passes `{c.left.text} {c.op.text} {v.text}`", rng)
+    elif every and not info.nan:
+        emit("MF505", span, f"every run with metrics.{key} passes `{c.left.text} {c.op.text} "
+             f"{v.text}`", rng + "; the condition only requires the metric to exist")
+
+
+def _shown(entity: str, key: str, info: KeyInfo) -> str:
+    if entity == "tag" and key == "mlflow.runName":
+        return "the run name"
+    return f"{_PREFIX[entity]}.{key}"
+
+
+def _list(values, n: int = 8) -> str:
+    shown = ", ".join(repr(v) for v in values[:n])
+    return shown + (f" (and {len(values) - n} more)" if len(values) > n else "")
+
+
+def _close_value(wanted: str, logged: list[str]) -> str | None:
+    """A logged value that differs only in case, surrounding spaces or numeric spelling."""
+    for s in logged:
+        if s.lower() == wanted.lower() or s.strip() == wanted.strip():
+            return s
+    try:
+        x = float(wanted)
+    except ValueError:
+        return None
+    for s in logged:
+        try:
+            if float(s) == x:
+                return s
+        except ValueError:
+            continue
+    return None
+
+
+def _requote(text: str) -> str:
+    return f"'{text}'" if "'" not in text else f'"{text}"'
+
+
+def _like_regex(pattern: str, ignore_case: bool):
+    out = []
+    for ch in pattern:
+        out.append(".*" if ch == "%" else "." if ch == "_" else re.escape(ch))
+    return re.compile("".join(out), re.S | (re.I if ignore_case else 0))
+
+
+def _typecheck_other(comparisons, api: Api, schema: Schema, emit: Sink) -> None:
+    """Registered models, model versions, logged models and traces: keys never logged."""
+    tables = {
+        "registered_models": {"tag": schema.registered_models},
+        "model_versions": {"tag": schema.model_versions},
+        "logged_models": {"params": schema.logged_models.get("params", {}),
+                          "tags": schema.logged_models.get("tags", {}),
+                          "metrics": schema.logged_models.get("metrics", {})},
+        "traces": {"tag": schema.traces.get("tags", {}),
+                   "request_metadata": schema.traces.get("metadata", {})},
+    }.get(api.name)
+    if not tables:
+        return
+    for c in comparisons:
+        if c.op is None or not isinstance(c.left, ast.Name):
+            continue
+        if api.parser == "logged_models":
+            from mlfilter.rules.logged_models import resolve_logged_model_key
+
+            entity, key = resolve_logged_model_key(c.left.text)
+        else:
+            res = resolve(api, c.left.text)
+            if res.problem is not None or res.entity is None:
+                continue
+            entity, key = res.entity.name, res.key
+        keys = tables.get(entity)
+        if keys is None:
+            continue
+        lookup = f"tags.{key}" if api.name in ("registered_models", "model_versions") else key
+        if keys and lookup not in keys:
+            names = sorted(k.removeprefix("tags.") for k in keys if k != "name")
+            guess = did_you_mean(key, names) if names else None
+            emit("MF501", c.left.span, f"no {api.name.replace('_', ' ')} entry has the "
+                 f"{entity} `{key}` in {schema.source or 'the schema'}",
+                 f"did you mean `{guess}`?" if guess else ("known: " + ", ".join(names[:8])
+                                                           if names else None))
