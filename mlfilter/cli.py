@@ -32,12 +32,40 @@ def _parser() -> argparse.ArgumentParser:
                    help="an order_by entry; repeat for several")
     c.add_argument("--format", choices=("text", "json"), default="text")
     c.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    _store_options(c)
+    e = sub.add_parser("explain", help="count the runs each condition keeps: why is my search empty?")
+    e.add_argument("filter", metavar="FILTER", help="a search_runs filter; '-' reads stdin")
+    e.add_argument("--store", metavar="URI", required=True,
+                   help="database URI (sqlite:///..., postgresql://..., mysql+pymysql://...) or "
+                        "tracking server (http://...)")
+    e.add_argument("--experiment", action="append", metavar="ID|NAME")
+    e.add_argument("--view-type", choices=("active_only", "deleted_only", "all"),
+                   default="active_only", type=str.lower)
+    e.add_argument("--format", choices=("text", "json"), default="text")
+    s = sub.add_parser("schema", help="read what a tracking store holds (for type checks)")
+    ssub = s.add_subparsers(dest="schema_command", metavar="ACTION")
+    dump = ssub.add_parser("dump", help="print the store's schema as a JSON snapshot")
+    dump.add_argument("--store", metavar="URI", required=True)
+    dump.add_argument("--experiment", action="append", metavar="ID|NAME")
+    dump.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
     r = sub.add_parser("rules", help="list every diagnostic code, or explain one")
     r.add_argument("code", nargs="?", metavar="CODE")
     d = sub.add_parser("demo", help="check a built-in handful of typical mistaken searches")
     d.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     sub.add_parser("version", help="print mlfilter's version and the MLflow version it targets")
     return p
+
+
+def _store_options(c) -> None:
+    g = c.add_mutually_exclusive_group()
+    g.add_argument("--store", metavar="URI", help="type-check against this tracking store "
+                   "(database URI or tracking server)")
+    g.add_argument("--schema", metavar="FILE", help="type-check against a schema snapshot "
+                   "(from `mlfilter schema dump`)")
+    c.add_argument("--experiment", action="append", metavar="ID|NAME",
+                   help="the experiments searched (default: all); repeat for several")
+    c.add_argument("--view-type", choices=("active_only", "deleted_only", "all"), type=str.lower,
+                   default=None)
 
 
 def _use_color(choice: str, stream) -> bool:
@@ -54,8 +82,14 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as e:  # argparse already printed the usage problem
         return EXIT_USAGE if e.code else EXIT_OK
-    if args.command == "check":
-        return _check(args)
+    if args.command in ("check", "explain", "schema"):
+        from mlfilter.checker import MlfilterError
+
+        try:
+            return {"check": _check, "explain": _explain, "schema": _schema}[args.command](args)
+        except MlfilterError as e:  # a store that is down, a bad snapshot...
+            print(f"mlfilter: {e}", file=sys.stderr)
+            return EXIT_USAGE
     if args.command == "rules":
         return _rules(args.code)
     if args.command == "demo":
@@ -87,7 +121,15 @@ def _check(args) -> int:
     from mlfilter.checker import check, check_order_by
     from mlfilter.render import render_json, render_summary, render_text
 
-    reports = [check(_read_filter(args.filter), args.api)]
+    schema = None
+    if getattr(args, "store", None) or getattr(args, "schema", None):
+        from mlfilter.schema import Schema
+
+        schema = (Schema.load(args.schema) if args.schema
+                  else Schema.from_store(args.store, args.experiment, _progress()))
+    reports = [check(_read_filter(args.filter), args.api, schema=schema,
+                     experiment_ids=getattr(args, "experiment", None),
+                     view_type=getattr(args, "view_type", None))]
     if args.order_by is not None:
         reports.append(check_order_by(args.order_by, args.api))
     if args.format == "json":
@@ -100,6 +142,53 @@ def _check(args) -> int:
                 print(text + "\n")
         print(" ; ".join(render_summary(r) for r in reports))
     return EXIT_OK if all(r.ok for r in reports) else EXIT_FINDINGS
+
+
+def _progress():
+    """Progress lines on a terminal only (long extractions), on stderr."""
+    if not sys.stderr.isatty():
+        return None
+    return lambda step: print(f"mlfilter: reading {step}...", file=sys.stderr)
+
+
+def _explain(args) -> int:
+    import json
+
+    from mlfilter.checker import FilterError
+    from mlfilter.explain import explain
+
+    text = _read_filter(args.filter)
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    try:
+        result = explain(text, args.store, args.experiment, args.view_type)
+    except FilterError as e:
+        from mlfilter.render import render_text
+
+        print(render_text(e.report), file=sys.stderr)
+        return EXIT_FINDINGS
+    if args.format == "json":
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(result)
+    return EXIT_OK
+
+
+def _schema(args) -> int:
+    if args.schema_command != "dump":
+        print("mlfilter: usage: mlfilter schema dump --store URI [--experiment ID|NAME ...]",
+              file=sys.stderr)
+        return EXIT_USAGE
+    import json
+
+    from mlfilter.schema import Schema
+
+    schema = Schema.from_store(args.store, args.experiment, _progress())
+    if args.output:
+        schema.dump(args.output)
+    else:
+        print(json.dumps(schema.to_dict(), indent=1, sort_keys=True, ensure_ascii=False))
+    return EXIT_OK
 
 
 def _rules(code: str | None) -> int:

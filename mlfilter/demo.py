@@ -18,7 +18,23 @@ EXAMPLES: tuple[tuple[str, str, list[str] | None], ...] = (
 )
 
 
+# Searches that MLflow runs, but that cannot match what the demo store holds, and one to explain.
+STORE_EXAMPLES = (
+    "params.optimizer = 'Adam'",
+    "params.learning_rate = '1e-3' AND metrics.accuracy > 0.95",
+    "params.accuracy = '0.9'",
+    "params.old_flag = '1'",
+)
+EXPLAIN_EXAMPLE = "params.optimizer = 'adam' AND params.batch_size = '128' AND metrics.accuracy > 0.9"
+
+
 def run(out, color: bool) -> int:
+    _run_checks(out, color)
+    _run_store(out, color)
+    return 0
+
+
+def _run_checks(out, color: bool) -> None:
     from mlfilter.checker import check, check_order_by
     from mlfilter.render import render_summary, render_text
 
@@ -35,7 +51,41 @@ def run(out, color: bool) -> int:
         out.write(render_summary(reports[0]) if len(reports) == 1 else
                   f"{render_summary(reports[0])}; {render_summary(reports[1])}")
         out.write("\n\n")
-    return 0
+
+
+def _run_store(out, color: bool) -> None:
+    """Type checks against the demo store's schema snapshot (no extra needed), then explain on
+    the demo store itself (needs mlfilter[store])."""
+    import os
+
+    from mlfilter.checker import check
+    from mlfilter.render import render_summary, render_text
+
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+    snapshot, db = os.path.join(here, "demo_schema.json"), os.path.join(here, "demo.db")
+    out.write("# Type checks against the demo tracking store (mlfilter/data/demo.db)\n\n")
+    for text in STORE_EXAMPLES:
+        out.write(f"$ mlfilter check --schema demo_schema.json --experiment demo-classifier "
+                  f"{_shell_quote(text)}\n")
+        report = check(text, "runs", schema=snapshot, experiment_ids=["demo-classifier"])
+        rendered = render_text(report, color=color)
+        if rendered:
+            out.write(rendered + "\n")
+        out.write(render_summary(report) + "\n\n")
+    out.write(f"$ mlfilter explain --store sqlite:///demo.db --experiment demo-classifier "
+              f"{_shell_quote(EXPLAIN_EXAMPLE)}\n")
+    try:
+        from mlfilter.explain import explain
+
+        out.write(str(explain(EXPLAIN_EXAMPLE, f"sqlite:///{db}", ["demo-classifier"])) + "\n")
+    except ImportError:
+        out.write("(explain reads the store itself: install mlfilter[store] to run it)\n")
+    except Exception as e:  # noqa: BLE001 - a demo shows the problem instead of failing
+        from mlfilter.checker import MlfilterError
+
+        if not isinstance(e, MlfilterError):
+            raise
+        out.write(f"(explain could not run: {e})\n")
 
 
 def _shell_quote(text: str) -> str:

@@ -80,6 +80,9 @@ class Schema:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".schema-", suffix=".json")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text + "\n")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a snapshot is a normal file
         os.replace(tmp, path)
 
     def to_dict(self) -> dict:
