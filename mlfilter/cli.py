@@ -1,4 +1,4 @@
-"""The `mlfilter` command: check, rules, demo. `main(argv) -> int`; nothing imports this module."""
+"""The `mlfilter` command: check, lint, rules, demo. `main(argv) -> int`; nothing imports this module."""
 
 from __future__ import annotations
 
@@ -53,7 +53,33 @@ def _parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="check a built-in handful of typical mistaken searches")
     d.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     sub.add_parser("version", help="print mlfilter's version and the MLflow version it targets")
+    _lint_parser(sub)
     return p
+
+
+def _lint_parser(sub) -> None:
+    lint = sub.add_parser(
+        "lint", help="check every MLflow search call in .py files and notebooks",
+        description="Check the filters, order_by, view types and max_results of every MLflow "
+                    "search call in .py files and .ipynb notebooks. Settings come from "
+                    "[tool.mlfilter] in pyproject.toml; these flags override them.")
+    lint.add_argument("paths", nargs="*", metavar="PATH",
+                      help="files and directories (default: the current directory)")
+    lint.add_argument("--format", choices=("text", "json", "github", "sarif"), default="text")
+    lint.add_argument("--fix", action="store_true", help="apply safe fixes to the files")
+    lint.add_argument("--diff", action="store_true",
+                      help="show the safe fixes as a unified diff; write nothing")
+    lint.add_argument("--select", metavar="CODES", help="codes or prefixes to report, e.g. MF2,MF301")
+    lint.add_argument("--ignore", metavar="CODES", help="codes or prefixes not to report")
+    lint.add_argument("--fail-on", choices=("error", "warning", "info"),
+                      help="lowest severity that makes the exit status 1 (default: warning)")
+    lint.add_argument("--api", type=_api, help="API of mlfilter.check() calls that name none")
+    lint.add_argument("--exclude", action="append", metavar="PATTERN",
+                      help="gitignore-style pattern of paths to skip (repeat, or separate with "
+                           "commas); replaces the configured list")
+    lint.add_argument("--config", metavar="FILE",
+                      help="settings file (default: the nearest pyproject.toml with "
+                           "[tool.mlfilter])")
 
 
 def _store_options(c) -> None:
@@ -96,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         from mlfilter import demo
 
         return demo.run(sys.stdout, _use_color(args.color, sys.stdout))
+    if args.command == "lint":
+        return _lint(args)
     if args.command == "version":
         from mlfilter import __version__
         from mlfilter._target import MLFLOW_TARGET
@@ -206,3 +234,76 @@ def _rules(code: str | None) -> int:
 
     print(rule_section(rule))
     return EXIT_OK
+
+
+def _lint(args) -> int:
+    from mlfilter import config as settings
+
+    try:
+        config = settings.load(args.config)
+        changes = {}
+        if args.select is not None:
+            changes["select"] = settings.codes_option(args.select, "--select")
+        if args.ignore is not None:
+            changes["ignore"] = settings.codes_option(args.ignore, "--ignore")
+        if args.exclude is not None:
+            changes["exclude"] = tuple(p.strip() for arg in args.exclude for p in arg.split(",")
+                                       if p.strip())
+        config = config.override(fail_on=args.fail_on, api=args.api, **changes)
+    except settings.ConfigError as e:
+        print(f"mlfilter: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    from mlfilter.lint import lint_paths
+    from mlfilter.lint import output
+
+    run = lint_paths(args.paths or ["."], config, fix=args.fix or args.diff)
+    status = EXIT_OK
+    if args.diff:
+        diff = _diffs(run)
+        if diff:
+            sys.stdout.write(diff)
+        return EXIT_FINDINGS if diff else EXIT_OK
+    if args.fix:
+        from mlfilter.lint.runner import write_atomic
+
+        for f in run.files:
+            if f.new_text is not None and f.new_text != f.original:
+                try:
+                    write_atomic(f.path, f.new_text)
+                except OSError as e:
+                    print(f"mlfilter: cannot write {f.path}: {e.strerror or e}", file=sys.stderr)
+                    f.fixed = 0
+                    status = EXIT_USAGE
+    failed = any(config.fails(r.severity) for r in run.reported)
+    if args.format == "json":
+        print(output.render_json(run, failed))
+    elif args.format == "github":
+        text = output.render_github(run)
+        if text:
+            print(text)
+    elif args.format == "sarif":
+        print(output.render_sarif(run))
+    else:
+        text = output.render_text(run, fix_requested=args.fix)
+        if text:
+            print(text)
+    for message in run.internal_errors:
+        print(f"mlfilter: internal error, please report it: {message}", file=sys.stderr)
+        status = EXIT_USAGE
+    if status != EXIT_OK:
+        return status
+    return EXIT_FINDINGS if failed else EXIT_OK
+
+
+def _diffs(run) -> str:
+    import difflib
+
+    out = []
+    for f in run.files:
+        if f.new_text is None or f.new_text == f.original:
+            continue
+        old = f.original.decode("utf-8", "surrogateescape").splitlines(keepends=True)
+        new = f.new_text.decode("utf-8", "surrogateescape").splitlines(keepends=True)
+        out.extend(difflib.unified_diff(old, new, f"a/{f.path}", f"b/{f.path}"))
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+                   for line in out)

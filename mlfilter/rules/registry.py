@@ -1,7 +1,8 @@
 """The one table of diagnostic codes: code, name, severity, summary, why, and examples.
 
 Ranges: MF0xx input, MF1xx syntax, MF2xx rejected by MLflow (400), MF23x MLflow crashes (500),
-MF3xx accepted but almost surely wrong, MF4xx order_by. A published code is never reused.
+MF3xx accepted but almost surely wrong, MF4xx order_by, MF6xx source scanning and MF9xx tooling
+(both `mlfilter lint`). A published code is never reused.
 docs/rules.md is generated from this table (tools/gen_docs.py) and the tests check that every
 `bad` example triggers its code and every `good` one is clean.
 """
@@ -25,7 +26,7 @@ class Rule:
     bad: str
     good: str
     api: str = "runs"
-    kind: str = "filter"  # or "order_by"
+    kind: str = "filter"  # or "order_by", or "lint" (MF6xx, MF9xx: examples are Python source)
 
 
 RULES: tuple[Rule, ...] = (
@@ -263,6 +264,67 @@ RULES: tuple[Rule, ...] = (
     Rule("MF451", "order-by-repeated", W, "the same field twice in order_by (the second is ignored)",
          "The later entry has no effect.", "name\nname DESC", "name", api="experiments",
          kind="order_by"),
+    # ---- MF6xx: source scanning (`mlfilter lint`; the examples are Python source) -----------
+    Rule("MF601", "unquoted-placeholder", E, "an f-string placeholder stands unquoted where a "
+         "quoted string is needed",
+         "The value is pasted into the filter as it is: `f\"params.bs = {bs}\"` becomes "
+         "`params.bs = 32`, which MLflow rejects.",
+         'mlflow.search_runs(filter_string=f"params.bs = {bs}")',
+         'mlflow.search_runs(filter_string=f"params.bs = \'{bs}\'")', kind="lint"),
+    Rule("MF602", "order-by-not-a-list", E, "order_by is a string, not a list",
+         "MLflow iterates over order_by, so a string is read one character at a time.",
+         'mlflow.search_runs(order_by="metrics.acc DESC")',
+         'mlflow.search_runs(order_by=["metrics.acc DESC"])', kind="lint"),
+    Rule("MF603", "unknown-view-type", E, "a view type that does not exist",
+         "ViewType has ACTIVE_ONLY, DELETED_ONLY and ALL; anything else fails before the search "
+         "(AttributeError, or an exception from ViewType.from_string).",
+         "mlflow.search_runs(run_view_type=ViewType.DELETED)",
+         "mlflow.search_runs(run_view_type=ViewType.DELETED_ONLY)", kind="lint"),
+    Rule("MF604", "view-type-value", W, "a view type value MLflow silently treats as matching "
+         "nothing",
+         "The Python API takes ViewType.ACTIVE_ONLY (1), DELETED_ONLY (2) or ALL (3); another "
+         "number or a string such as \"ALL\" returns no results, without an error.",
+         'mlflow.search_runs(run_view_type="ALL")',
+         "mlflow.search_runs(run_view_type=ViewType.ALL)", kind="lint"),
+    Rule("MF605", "max-results-rejected", E, "a max_results MLflow rejects",
+         "MlflowClient hands max_results to the store, which takes 1 to 50,000 results for runs, "
+         "experiments and traces, at most 1,000 registered models and 1 to 200,000 model "
+         "versions.",
+         "MlflowClient().search_runs(['1'], max_results=100_000)",
+         "MlflowClient().search_runs(['1'], max_results=50_000)", kind="lint"),
+    Rule("MF606", "max-results-empty", W, "a max_results that makes the search return nothing",
+         "Zero or a negative max_results is accepted but returns no results.",
+         "mlflow.search_runs(max_results=0)", "mlflow.search_runs(max_results=10)", kind="lint"),
+    # ---- MF9xx: tooling (`mlfilter lint`) -----------------------------------------------------
+    Rule("MF901", "malformed-noqa", W, "a `# noqa` comment mlfilter cannot read",
+         "After `# noqa:` come codes or prefixes such as MF201 or MF2, separated by commas or "
+         "spaces; a misspelt code suppresses nothing.",
+         'mlflow.search_runs(filter_string="params.bs = 32")  # noqa: MF2O1',
+         'mlflow.search_runs(filter_string="params.bs = 32")  # noqa: MF201', kind="lint"),
+    Rule("MF902", "unused-noqa", W, "a `# noqa` for mlfilter codes that suppresses nothing",
+         "What it silenced is gone (or was never on this line); now it only hides future "
+         "problems.",
+         "mlflow.search_runs(filter_string=\"params.bs = '32'\")  # noqa: MF201",
+         "mlflow.search_runs(filter_string=\"params.bs = '32'\")", kind="lint"),
+    Rule("MF910", "unreadable-file", W, "a path that cannot be read (missing, or no permission)",
+         "The file is not linted; the other files are.",
+         "# a path that does not exist, or that mlfilter may not read", "# a readable file",
+         kind="lint"),
+    Rule("MF911", "not-text", W, "a file that is not text in its declared encoding",
+         "Binary files and files that do not decode (UTF-8 unless a coding line says otherwise) "
+         "are not linted.", "# bytes such as 0xff that are not UTF-8", "# UTF-8 text",
+         kind="lint"),
+    Rule("MF912", "file-too-large", W, "a file larger than the size limit (10 MB by default)",
+         "Such files are skipped to keep the hook fast; raise `max-file-size` to lint them.",
+         "# a 20 MB file", "# a file under the limit", kind="lint"),
+    Rule("MF913", "syntax-error", W, "Python that does not parse",
+         "A file (or notebook cell) with a syntax error is not linted.",
+         "mlflow.search_runs(filter_string=\"params.bs = 32\"",
+         "mlflow.search_runs(filter_string=\"params.bs = '32'\")", kind="lint"),
+    Rule("MF914", "invalid-notebook", W, "a notebook that is not valid nbformat JSON",
+         "Invalid JSON, or no `cells` list: the notebook is not linted.",
+         '{"cells": 1}', '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}',
+         kind="lint"),
 )
 
 BY_CODE = {r.code: r for r in RULES}

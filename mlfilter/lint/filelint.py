@@ -1,0 +1,198 @@
+"""One file through the lint flow: .py or .ipynb, read, checked, reported, and fixed on request.
+Any problem with the file itself becomes an MF91x finding; nothing here raises for bad input."""
+
+from __future__ import annotations
+
+import os
+
+from mlfilter.lint.runner import (MAX_FIX_ROUNDS, FileResult, Reported, _decode, _filter, _parse,
+                                  _Skip, apply_edits, fix_round, scan_text, write_atomic)
+from mlfilter.lint.sourcemap import SourceText
+from mlfilter.rules.registry import severity
+
+WORDS = (b"search", b"mlfilter")
+
+
+def _skip(result: FileResult, config, code: str, message: str, line: int = 1, col: int = 1,
+          cell: int | None = None) -> FileResult:
+    if config.enabled(code):
+        result.reported.append(Reported(result.path, code, severity(code).value, message, None,
+                                        line, col, line, col, cell,
+                                        file_pos=(line, col, line, col) if cell is None else None))
+    return result
+
+
+def _read(path: str, shown: str, config) -> bytes:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise _Skip("MF910", "no such file or directory") from None
+    except OSError as e:
+        raise _Skip("MF910", f"cannot read it: {e.strerror or e}") from None
+    if os.path.isdir(path):
+        raise _Skip("MF910", "cannot read the directory (permission denied?)")
+    if st.st_size > config.max_file_size:
+        raise _Skip("MF912", f"skipped: {st.st_size:,} bytes is over the {config.max_file_size:,} "
+                    "byte limit (max-file-size)")
+    try:
+        with open(path, "rb") as f:
+            return f.read(config.max_file_size + 1)
+    except OSError as e:
+        raise _Skip("MF910", f"cannot read it: {e.strerror or e}") from None
+
+
+def lint_file(path: str, shown: str, config, fix: bool = False) -> FileResult:
+    result = FileResult(shown)
+    try:
+        data = _read(path, shown, config)
+    except _Skip as s:
+        return _skip(result, config, s.code, s.message, s.line, s.col)
+    if not any(w in data for w in WORDS) and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return result  # the cheap test: no search call can be in here
+    result.parsed = True
+    result.original = data
+    notebook = path.endswith(".ipynb")
+    try:
+        text, encoding = _decode(data, notebook)
+        if notebook:
+            return _lint_notebook(result, text, encoding, config, fix)
+        return _lint_python(result, text, encoding, config, fix)
+    except _Skip as s:
+        return _skip(result, config, s.code, s.message, s.line, s.col)
+
+
+def _report(result: FileResult, findings, src: SourceText, cell=None, to_file=None) -> None:
+    for f in findings:
+        line, col = src.line_col(f.start)
+        end_line, end_col = src.line_col(max(f.end, f.start))
+        fix = None
+        if f.fix is not None:
+            edits = []
+            for a, b, text in f.fix.edits:
+                l1, c1 = src.line_col(a)
+                l2, c2 = src.line_col(b)
+                edits.append({"line": l1, "column": c1, "end_line": l2, "end_column": c2,
+                              "replacement": text})
+            fix = {"title": f.fix.title, "applicability": f.fix.applicability, "edits": edits}
+        file_pos = (line, col, end_line, end_col) if to_file is None else to_file(f.start, f.end)
+        result.reported.append(Reported(result.path, f.code, f.severity.value, f.message, f.hint,
+                                        line, col, end_line, end_col, cell, file_pos, fix,
+                                        f.note))
+
+
+def _lint_python(result, text, encoding, config, fix):
+    tree = _parse(text)
+    if fix:
+        new_text, applied = text, 0
+        for _ in range(MAX_FIX_ROUNDS):
+            edits, count = fix_round(new_text, config)
+            if not edits:
+                break
+            new_text, applied = apply_edits(new_text, edits), applied + count
+        if applied:
+            result.fixed = applied
+            result.new_text = new_text.encode(encoding)
+            text, tree = new_text, _parse(new_text)
+    findings, src = scan_text(text, tree)
+    _report(result, _filter(findings, text, src, config), src)
+    return result
+
+
+def _lint_notebook(result, text, encoding, config, fix):
+    """The code cells are joined into one text (so a constant from cell 1 is known in cell 3);
+    a cell that does not parse is reported (MF913) and blanked out of it."""
+    from mlfilter.lint.notebook import Notebook, NotebookError
+
+    try:
+        nb = Notebook.load(text)
+    except NotebookError as e:
+        raise _Skip("MF914", f"not a notebook: {e}") from None
+    if fix:
+        applied = 0
+        for _ in range(MAX_FIX_ROUNDS):
+            joined, _bad = _joined(nb)
+            edits, count = fix_round(joined, config) if joined is not None else ([], 0)
+            cell_edits = []
+            for a, b, new in edits:
+                k, ca = nb.locate(a)
+                if nb.locate(b)[0] != k:
+                    break
+                cell_edits.append((nb.cell_index[k], ca, b - nb.cell_starts[k], new))
+            else:
+                new_raw = nb.apply_edits(cell_edits) if cell_edits else None
+                if new_raw is not None:
+                    nb, applied = Notebook.load(new_raw), applied + count
+                    continue
+            break
+        if applied:
+            result.fixed = applied
+            result.new_text = nb.raw.encode(encoding)
+    joined, bad = _joined(nb)
+    raw_src = SourceText(nb.raw)
+    for k, skip in bad:
+        _cell_skip(result, nb, k, skip, config, raw_src)
+    if joined is None:
+        return result
+    findings, _ = scan_text(joined)
+    findings = _filter(findings, joined, SourceText(joined), config)
+    by_cell: dict[int, list] = {}
+    for f in findings:
+        k, _ = nb.locate(f.start)
+        by_cell.setdefault(k, []).append(f)
+    for k in sorted(by_cell):
+        base = nb.cell_starts[k]
+        index = nb.cell_index[k]
+        cell_text = nb.text[base : nb.cell_range(k)[1]]
+        local = []
+        for f in by_cell[k]:
+            f.start -= base
+            f.end = min(f.end - base, len(cell_text))
+            if f.fix is not None:
+                f.fix.edits = tuple((a - base, b - base, t) for a, b, t in f.fix.edits)
+            local.append(f)
+        _report(result, local, SourceText(cell_text), cell=index + 1,
+                to_file=_to_file(nb, index, raw_src))
+    return result
+
+
+def _to_file(nb, index, raw_src):
+    def to_file(a, b):
+        ja, jb = nb.json_offset(index, a), nb.json_offset(index, b)
+        if ja is None or jb is None:
+            return None
+        return (*raw_src.line_col(ja), *raw_src.line_col(jb))
+
+    return to_file
+
+
+def _joined(nb):
+    """The notebook's Python with cells that do not parse blanked (same offsets), the cells that
+    did not parse with why; the text is None if even so it does not parse."""
+    bad = []
+    pieces = []
+    for k in range(len(nb.cell_index)):
+        start, end = nb.cell_range(k)
+        cell_text = nb.text[start:end]
+        try:
+            _parse(cell_text)
+            pieces.append(cell_text)
+        except _Skip as skip:
+            bad.append((k, skip))
+            pieces.append("".join(c if c in "\r\n" else " " for c in cell_text))
+    joined = "".join(pieces)
+    try:
+        _parse(joined)
+    except _Skip:
+        return None, bad
+    return joined, bad
+
+
+def _cell_skip(result, nb, k, skip, config, raw_src) -> None:
+    index = nb.cell_index[k]
+    start, end = nb.cell_range(k)
+    src = SourceText(nb.text[start:end])
+    _skip(result, config, skip.code, skip.message, skip.line, skip.col, cell=index + 1)
+    if result.reported and result.reported[-1].cell == index + 1:
+        line = min(skip.line, len(src.line_starts))
+        offset = src.line_starts[line - 1] + max(skip.col - 1, 0)
+        result.reported[-1].file_pos = _to_file(nb, index, raw_src)(offset, offset)
