@@ -5,9 +5,19 @@ from __future__ import annotations
 from mlfilter.rules.registry import RULES, Rule
 
 
-def _example_report(rule: Rule, text: str):
+DEMO_SCHEMA = "demo_schema.json"  # in mlfilter/data: the demo store's snapshot
+
+
+def example_report(rule: Rule, text: str, good: bool = False):
+    """The report of one of a rule's examples, as the docs and the registry tests see it."""
+    import os
+
     from mlfilter.checker import check, check_order_by
 
+    if rule.kind == "schema":
+        snapshot = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", DEMO_SCHEMA)
+        experiment = "demo-classifier" if good else rule.experiment
+        return check(text, rule.api, schema=snapshot, experiment_ids=[experiment])
     if rule.kind == "order_by":
         import json
 
@@ -19,14 +29,16 @@ def _example_report(rule: Rule, text: str):
 def rule_section(rule: Rule) -> str:
     from mlfilter.render import render_text
 
-    bad = _example_report(rule, rule.bad)
+    bad = example_report(rule, rule.bad)
     shown = [d for d in bad.diagnostics if d.code == rule.code]
     rendered = render_text(type(bad)(bad.source, bad.api, tuple(shown), bad.kind), color=False)
     what = "order_by" if rule.kind == "order_by" else "filter"
     lines = [
         f"## {rule.code} `{rule.name}`",
         "",
-        f"**{rule.severity.value}** · {rule.summary} · API in the examples: `{rule.api}`",
+        f"**{rule.severity.value}** · {rule.summary} · API in the examples: `{rule.api}`"
+        + (f" · checked against the demo store, experiment `{rule.experiment}`"
+           if rule.kind == "schema" else ""),
         "",
         rule.why,
         "",

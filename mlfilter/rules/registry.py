@@ -26,7 +26,9 @@ class Rule:
     bad: str
     good: str
     api: str = "runs"
-    kind: str = "filter"  # or "order_by", or "lint" (MF6xx, MF9xx: examples are Python source)
+    kind: str = "filter"  # or "order_by", or "lint" (MF6xx, MF9xx: examples are Python source),
+    #                       or "schema" (MF5xx: checked against the demo store's snapshot)
+    experiment: str = "demo-classifier"  # for "schema" examples: the demo experiment searched
 
 
 RULES: tuple[Rule, ...] = (
@@ -217,7 +219,7 @@ RULES: tuple[Rule, ...] = (
          "tags. team = 'ml'", "tags.team = 'ml'"),
     # ---- MF5xx: compared with a tracking store (needs a schema) ----------------------------
     Rule("MF501", "key-never-logged", W, "a key no searched entity has, so nothing matches",
-         "MLflow runs the search, and it returns nothing.", "params.accuracy > '0.9'",
+         "MLflow runs the search, and it returns nothing.", "params.accuracy = '0.9'",
          "metrics.accuracy > 0.9", kind="schema"),
     Rule("MF502", "value-never-logged", W, "a value never logged for this param or tag",
          "Values are compared exactly: 'Adam' is not 'adam', '32' is not '32.0'.",
@@ -235,11 +237,11 @@ RULES: tuple[Rule, ...] = (
          "Active-only searches skip deleted runs.", "params.old_flag = '1'",
          "params.optimizer = 'adam'", kind="schema"),
     Rule("MF507", "run-name-unknown", W, "a run name no run has",
-         "Run names are compared exactly.", "run_name = 'Baseline'", "run_name = 'baseline'",
+         "Run names are compared exactly.", "run_name = 'CNN-adam-10'", "run_name = 'cnn-adam-10'",
          kind="schema"),
     Rule("MF508", "unknown-experiment", W, "an experiment the schema does not hold",
          "Its keys cannot be checked.", "params.optimizer = 'adam'", "params.optimizer = 'adam'",
-         kind="schema"),
+         kind="schema", experiment="demo-vision"),
     # ---- MF4xx: order_by -------------------------------------------------------------------
     Rule("MF401", "order-by-syntax", E, "an order_by entry MLflow cannot parse",
          "Entries are `key`, `key ASC` or `key DESC`, one per list item.", "metrics.a DESC NULLS LAST",
