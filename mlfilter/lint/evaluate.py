@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from dataclasses import dataclass
 
 from mlfilter.diagnostics import Applicability, Severity
@@ -26,11 +27,15 @@ from mlfilter.lint.scan_py import Target, dotted
 from mlfilter.lint.sourcemap import SourceText
 from mlfilter.rules.registry import severity
 
-# Stand-ins by context, one per run. Run 0's are the ones messages show.
+# Stand-ins by context, one per run. Run 0's are the ones messages show; runs 0 and 1 put bare
+# words where a value goes, which is how MF601 is found.
 STAND_INS = {
-    "quoted": ("\N{HORIZONTAL ELLIPSIS}", "1", "x/1%", "x"),
-    "name": ("x", "metrics", "params", "tags"),
-    "value": ("0", "x", "'x'", "tags.x = 'x'"),
+    "quoted": ("\N{HORIZONTAL ELLIPSIS}", "1", "x/1%", "x"),  # inside '...', "..." or `...`
+    "name": ("x", "metrics", "params", "tags"),  # glued to a name: metrics.{m}, {prefix}.acc
+    "condition": ("tags.x = 'x'",) * 4,  # a whole condition: {base} AND ...
+    "repr": ("'x'", "0", "'x'", "0"),  # {v!r}: a quoted string, or a number
+    "value": ("0", "x", "'x'", "'x'"),  # after a comparator: params.bs = {bs}
+    "other": ("0", "x", "'x'", "="),  # anything else: a comparator, part of a list...
 }
 RUNS = 4
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
@@ -99,9 +104,28 @@ class _Rendered:
         self.owner = owner
 
 
+_COMPARATOR_BEFORE = re.compile(r"(?:[=<>]|\s(?:LIKE|ILIKE|RLIKE))\s*\Z", re.IGNORECASE)
+_AND_BEFORE = re.compile(r"(?:^|\sAND)\s*\Z", re.IGNORECASE)  # MLflow has no parentheses
+_AND_AFTER = re.compile(r"\s*(?:\Z|AND\s)", re.IGNORECASE)
+
+
+def _static_around(chars: list, i: int) -> tuple[str, str]:
+    before, j = [], i - 1
+    while j >= 0 and chars[j] is not None:
+        before.append(chars[j])
+        j -= 1
+    after, j = [], i + 1
+    while j < len(chars) and chars[j] is not None:
+        after.append(chars[j])
+        j += 1
+    return "".join(reversed(before)), "".join(after)
+
+
 def _contexts(lit: Literal) -> list[str]:
-    """Where each placeholder stands in the filter: "quoted", "name" or "value"."""
-    out = []
+    """Where each placeholder stands in the filter: see STAND_INS."""
+    out: list[str] = []
+    if lit.is_bytes:  # a bytes literal has no placeholders
+        return out
     state = None
     chars = lit.chars
     for i, c in enumerate(chars):
@@ -113,7 +137,20 @@ def _contexts(lit: Literal) -> list[str]:
                 after = chars[i + 1] if i + 1 < len(chars) else None
                 glued = (before is not None and before in _NAME_CHARS) or (
                     after is not None and after in _NAME_CHARS)
-                out.append("name" if glued else "value")
+                text_before, text_after = _static_around(chars, i)
+                conversion = lit.conversions[len(out)] if len(out) < len(lit.conversions) else ""
+                if glued:
+                    out.append("name")
+                elif conversion in ("r", "a"):
+                    out.append("repr")
+                elif (i == 0 or chars[i - 1] is not None) and (
+                        i + 1 == len(chars) or chars[i + 1] is not None) and \
+                        _AND_BEFORE.search(" " + text_before) and _AND_AFTER.match(text_after + " "):
+                    out.append("condition")
+                elif _COMPARATOR_BEFORE.search(text_before):
+                    out.append("value")
+                else:
+                    out.append("other")
         elif state is None and c in "'\"`":
             state = c
         elif c == state:
@@ -144,7 +181,7 @@ class Evaluator:
             return Literal(left.chars + right.chars, left.starts + right.starts,
                            left.ends + right.ends, left.piece + [p + offset for p in right.piece],
                            left.pieces + right.pieces, left.start, right.end, left.is_bytes,
-                           leaves)
+                           leaves, left.conversions + right.conversions)
         if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)) or \
                 isinstance(node, ast.JoinedStr):
             start, end = self.src.node_range(node)
@@ -214,7 +251,8 @@ class Evaluator:
         if parts is not None and len(parts) >= 2 and (
                 parts[-2] == "ViewType" and (len(parts) > 2 or parts[0] in imports.view_types)):
             if parts[-1] not in VIEW_TYPES:
-                start, end = self.src.node_range(node)
+                _, end = self.src.node_range(node)
+                start = end - len(parts[-1])  # the attribute name
                 self._emit("MF603", start, end, f"ViewType has no `{parts[-1]}`",
                            "use ViewType.ACTIVE_ONLY, ViewType.DELETED_ONLY or ViewType.ALL")
             return

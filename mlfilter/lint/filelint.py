@@ -4,6 +4,7 @@ Any problem with the file itself becomes an MF91x finding; nothing here raises f
 from __future__ import annotations
 
 import os
+import stat
 
 from mlfilter.lint.runner import (MAX_FIX_ROUNDS, FileResult, Reported, _decode, _filter, _parse,
                                   _Skip, apply_edits, fix_round, scan_text, write_atomic)
@@ -29,8 +30,10 @@ def _read(path: str, shown: str, config) -> bytes:
         raise _Skip("MF910", "no such file or directory") from None
     except OSError as e:
         raise _Skip("MF910", f"cannot read it: {e.strerror or e}") from None
-    if os.path.isdir(path):
-        raise _Skip("MF910", "cannot read the directory (permission denied?)")
+    if stat.S_ISDIR(st.st_mode):
+        raise _Skip("MF910", "cannot list the directory (permission denied?)")
+    if not stat.S_ISREG(st.st_mode):  # a FIFO or a device would block or never end
+        raise _Skip("MF910", "not a regular file")
     if st.st_size > config.max_file_size:
         raise _Skip("MF912", f"skipped: {st.st_size:,} bytes is over the {config.max_file_size:,} "
                     "byte limit (max-file-size)")
@@ -42,6 +45,12 @@ def _read(path: str, shown: str, config) -> bytes:
 
 
 def lint_file(path: str, shown: str, config, fix: bool = False) -> FileResult:
+    result = _lint_file(path, shown, config, fix)
+    result.reported.sort(key=lambda r: (r.cell or 0, r.line, r.col, r.code))
+    return result
+
+
+def _lint_file(path: str, shown: str, config, fix: bool) -> FileResult:
     result = FileResult(shown)
     try:
         data = _read(path, shown, config)
@@ -106,7 +115,7 @@ def _lint_notebook(result, text, encoding, config, fix):
     try:
         nb = Notebook.load(text)
     except NotebookError as e:
-        raise _Skip("MF914", f"not a notebook: {e}") from None
+        raise _Skip("MF914", f"not a notebook: {e}", e.line, e.col) from None
     if fix:
         applied = 0
         for _ in range(MAX_FIX_ROUNDS):

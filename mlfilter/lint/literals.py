@@ -52,6 +52,7 @@ class Literal:
     end: int
     is_bytes: bool = False
     leaves: list = field(default_factory=list)  # (literal, first element) of a `+` chain
+    conversions: list = field(default_factory=list)  # per placeholder: "r", "a", "s" or ""
 
     def leaf(self, element: int) -> tuple[Literal, int]:
         """The literal (of a `"a" + NAME` chain) holding `element`, and its first element."""
@@ -83,6 +84,9 @@ def read_literal(text: str, start: int, end: int, node: ast.AST) -> Literal:
     lit.is_bytes = bool(pieces) and pieces[0].is_bytes
     if signature(lit.chars) != _node_signature(node):
         raise LiteralError("scanner and parser disagree")
+    if isinstance(node, ast.JoinedStr):
+        lit.conversions = [chr(v.conversion) if v.conversion > 0 else ""
+                           for v in node.values if isinstance(v, ast.FormattedValue)]
     return lit
 
 

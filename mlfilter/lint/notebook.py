@@ -23,7 +23,11 @@ _ASSIGNED_MAGIC = re.compile(r"[ \t]*[\w.]+[ \t]*=[ \t]*[%!]")
 
 
 class NotebookError(ValueError):
-    """Not an nbformat notebook (the message says why)."""
+    """Not an nbformat notebook (the message says why, and where if it can)."""
+
+    def __init__(self, message: str, line: int = 1, col: int = 1):
+        super().__init__(message)
+        self.line, self.col = line, col
 
 
 def _blank_line(line: str, start: int) -> str:
@@ -86,6 +90,8 @@ class Notebook:
     def load(cls, raw: str) -> Notebook:
         try:
             data = json.loads(raw)
+        except json.JSONDecodeError as e:
+            raise NotebookError(f"not valid JSON ({e.msg})", e.lineno, e.colno) from None
         except ValueError as e:
             raise NotebookError(f"not valid JSON ({e})") from None
         except RecursionError:
