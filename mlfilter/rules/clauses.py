@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from mlfilter import ast
-from mlfilter.apis import ALL_OPS, INT, LIST, NULL_OPS, NUMBERS, STR, Api, Target
+from mlfilter.apis import ALL_OPS, LIST, NULL_OPS, NUMBERS, STR, Api, Target
 from mlfilter.diagnostics import Applicability, Span
 from mlfilter.resolve import Resolved, resolve, rewritten
 from mlfilter.rules.base import (
