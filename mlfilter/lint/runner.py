@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import warnings
 from dataclasses import dataclass, field
 
 from mlfilter.lint.evaluate import Evaluator, Finding
@@ -83,13 +84,16 @@ def _decode(data: bytes, notebook: bool) -> tuple[str, str]:
         return data.decode(encoding), encoding
     except UnicodeDecodeError as e:
         line = data.count(b"\n", 0, e.start) + 1
-        raise _Skip("MF911", f"not valid {encoding.upper()} (byte 0x{data[e.start]:02x} at offset "
-                    f"{e.start}, line {line})", line) from None
+        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1  # in bytes: no text to count
+        raise _Skip("MF911", f"not valid {encoding.upper()}: byte 0x{data[e.start]:02x} at line "
+                    f"{line}, byte {col}", line, col) from None
 
 
 def _parse(text: str) -> ast.Module:
     try:
-        return ast.parse(text)
+        with warnings.catch_warnings():  # `"\d"`: the user's linters say that, not this one
+            warnings.simplefilter("ignore")
+            return ast.parse(text)
     except SyntaxError as e:
         raise _Skip("MF913", f"Python syntax error: {e.msg}", e.lineno or 1, e.offset or 1) \
             from None
@@ -97,13 +101,14 @@ def _parse(text: str) -> ast.Module:
         raise _Skip("MF913", f"cannot be parsed as Python ({type(e).__name__})") from None
 
 
-def scan_text(text: str, tree: ast.Module | None = None) -> tuple[list[Finding], SourceText]:
+def scan_text(text: str, tree: ast.Module | None = None, default_api: str = "runs"
+              ) -> tuple[list[Finding], SourceText]:
     """Findings of a Python text (before noqa and select/ignore)."""
     from mlfilter.lint.scan_py import find_targets
 
     src = SourceText(text)
     tree = tree if tree is not None else _parse(text)
-    targets, finder = find_targets(tree)
+    targets, finder = find_targets(tree, default_api)
     return Evaluator(src, finder).run(targets), src
 
 
@@ -139,7 +144,7 @@ def lint_source(text: str, config=None) -> list[Finding]:
     from mlfilter.config import Config
 
     config = config or Config()
-    findings, src = scan_text(text)
+    findings, src = scan_text(text, default_api=config.api)
     return _filter(findings, text, src, config)
 
 
@@ -176,7 +181,9 @@ def _verify(text: str, fixes: list[Finding]) -> list[Finding]:
         for first, last, new in value_edits:
             chars[first:last] = list(new)
         try:
-            node = ast.parse("(" + region + "\n)", mode="eval").body
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                node = ast.parse("(" + region + "\n)", mode="eval").body
             new_src = "(" + region + "\n)"
             got = read_literal(new_src, 1, len(new_src) - 2, node)
         except (SyntaxError, ValueError, LiteralError, RecursionError):
@@ -189,16 +196,15 @@ def _verify(text: str, fixes: list[Finding]) -> list[Finding]:
 def fix_round(text: str, config) -> tuple[list[tuple[int, int, str]], int]:
     """The source edits of one round of safe fixes (verified; none if the file would break),
     and how many fixes they make."""
-    findings, src = scan_text(text)
+    findings, src = scan_text(text, default_api=config.api)
     findings = _filter(findings, text, src, config)
     fixes = _verify(text, _choose_fixes(findings))
     edits = sorted((e for f in fixes for e in f.fix.edits), reverse=True)
     if not edits:
         return [], 0
-    new = apply_edits(text, edits)
     try:
-        ast.parse(new)
-    except (SyntaxError, ValueError, RecursionError):
+        _parse(apply_edits(text, edits))
+    except _Skip:
         return [], 0
     return edits, len(fixes)
 

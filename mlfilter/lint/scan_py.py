@@ -104,7 +104,8 @@ def module_constants(tree: ast.Module) -> dict[str, ast.AST]:
 
 
 class _Finder:
-    def __init__(self, tree: ast.Module):
+    def __init__(self, tree: ast.Module, default_api: str = "runs"):
+        self.default_api = default_api  # of mlfilter.check(text) calls that name no API
         self.imports = _Imports()
         self.imports.read(tree)
         self.constants = module_constants(tree)
@@ -238,7 +239,7 @@ class _Finder:
         kind, params = MLFILTER_FUNCTIONS[name]
         bound = dict(_bind(call, params))
         api_node = bound.get("api")
-        api = "runs"
+        api = self.default_api
         if api_node is not None:
             api_node = self.resolve(api_node)
             if not (isinstance(api_node, ast.Constant) and isinstance(api_node.value, str)):
@@ -283,6 +284,6 @@ def _bind(call: ast.Call, params: tuple[str, ...]):
             yield kw.arg, kw.value
 
 
-def find_targets(tree: ast.Module) -> tuple[list[Target], _Finder]:
-    finder = _Finder(tree)
+def find_targets(tree: ast.Module, default_api: str = "runs") -> tuple[list[Target], _Finder]:
+    finder = _Finder(tree, default_api)
     return finder.run(), finder
