@@ -35,25 +35,25 @@ def _lint(tmp_path: Path, capsys, *argv: str) -> tuple[int, list[str], str]:
 CASES = {
     "syntax error": (b"import mlflow\nmlflow.search_runs(filter_string='x'\n", "py",
                      "bad.py:2:19: MF913 Python syntax error: '(' was never closed"),
-    "not UTF-8": (b"# search\nx = '\xff'\n", "py",
+    "not UTF-8": (b"# search_runs\nx = '\xff'\n", "py",
                   "bad.py:2:6: MF911 not valid UTF-8: byte 0xff at line 2, byte 6"),
-    "binary": (b"search\x00\x01\x02", "py", "bad.py:1:1: MF911 a binary file (it contains NUL bytes)"),
-    "UTF-16": ("import mlflow # search".encode("utf-16"), "py",
+    "binary": (b"search_runs\x00\x01\x02", "py", "bad.py:1:1: MF911 a binary file (it contains NUL bytes)"),
+    "UTF-16": ("import mlflow # search_runs".encode("utf-16"), "py",
                "bad.py:1:1: MF911 UTF-16 text is not supported; save the file as UTF-8"),
-    "unknown coding": (b"# coding: klingon\nsearch = 1\n", "py",
+    "unknown coding": (b"# coding: klingon\nsearch_runs = 1\n", "py",
                        "bad.py:1:1: MF911 unknown encoding 'klingon' in the coding line"),
-    "deep nesting": (b"search = " + b"(" * 300 + b")" * 300 + b"\n", "py", "MF913"),
-    "invalid JSON": (b'{"cells": [search', "ipynb", "bad.ipynb:1:12: MF914 not a notebook: not "
+    "deep nesting": (b"search_runs = " + b"(" * 300 + b")" * 300 + b"\n", "py", "MF913"),
+    "invalid JSON": (b'{"cells": [search_runs', "ipynb", "bad.ipynb:1:12: MF914 not a notebook: not "
                      "valid JSON (Expecting value)"),
-    "no cells": (b'{"search": 1}', "ipynb",
+    "no cells": (b'{"search_runs": 1}', "ipynb",
                  "bad.ipynb:1:1: MF914 not a notebook: no `cells` list (nbformat 4 is supported)"),
-    "cells not a list": (b'{"cells": "search"}', "ipynb", "MF914"),
-    "top level not an object": (b'["search"]', "ipynb",
+    "cells not a list": (b'{"cells": "search_runs"}', "ipynb", "MF914"),
+    "top level not an object": (b'["search_runs"]', "ipynb",
                                 "bad.ipynb:1:1: MF914 not a notebook: the top level is not a JSON "
                                 "object"),
-    "deep JSON": (b'{"cells": [], "search": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "ipynb",
+    "deep JSON": (b'{"cells": [], "search_runs": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "ipynb",
                   "MF914"),
-    "notebook not UTF-8": (b'{"cells": [], "x": "search\xff"}', "ipynb", "MF911"),
+    "notebook not UTF-8": (b'{"cells": [], "x": "search_runs\xff"}', "ipynb", "MF911"),
 }
 
 
@@ -74,7 +74,7 @@ def test_strange_cells_do_not_break_a_notebook(tmp_path, capsys):
         "not a dict",
         {"cell_type": "code", "source": 42},
         {"cell_type": "code"},
-        {"cell_type": "raw", "source": "search"},
+        {"cell_type": "raw", "source": "search_runs"},
         {"cell_type": "code", "source": ["import mlflow\n",
                                          'mlflow.search_runs(filter_string="params.a = 1")']},
     ], "nbformat": 4}
@@ -109,7 +109,7 @@ def test_files_over_the_size_limit_are_skipped_unread(tmp_path, capsys):
 
 
 def test_skipped_files_can_be_ignored(tmp_path, capsys):
-    (tmp_path / "bad.py").write_bytes(b"search(\n")
+    (tmp_path / "bad.py").write_bytes(b"search_runs(\n")
     assert _lint(tmp_path, capsys, "--ignore", "MF9")[:2] == (0, [])
 
 
@@ -194,7 +194,7 @@ def test_a_path_through_a_file_is_unreadable(tmp_path, capsys):
 @given(st.binary(max_size=200), st.sampled_from([".py", ".ipynb"]))
 def test_any_bytes_give_findings_never_an_exception(tmp_path_factory, junk, suffix):
     path = tmp_path_factory.mktemp("fuzz") / f"f{suffix}"
-    path.write_bytes(b"search mlfilter " + junk)
+    path.write_bytes(b"search_runs mlfilter " + junk)
     result = lint_file(str(path), path.name, Config())
     for r in result.reported:
         assert r.line >= 1 and r.col >= 1

@@ -70,3 +70,16 @@ def test_every_fixture_has_expectations_and_all_lint_codes_are_covered():
 
 def test_clean_file_passes_and_unparsed_file_is_not_parsed(capsys):
     assert _lint(capsys, "clean.py", "nosearch.py") == (0, [])
+
+
+def test_files_that_only_mention_search_are_not_parsed(tmp_path, capsys):
+    """The cheap text test: without `search_<api>` or `mlfilter` a file is read, never parsed
+    (this one would be a syntax error)."""
+    (tmp_path / "research.py").write_text("def binary_search(xs: list) -> int:\n    research(\n")
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        assert main(["lint"]) == 0
+    finally:
+        os.chdir(old)
+    assert capsys.readouterr().out == ""

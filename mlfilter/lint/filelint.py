@@ -4,6 +4,7 @@ Any problem with the file itself becomes an MF91x finding; nothing here raises f
 from __future__ import annotations
 
 import os
+import re
 import stat
 
 from mlfilter.lint.runner import (MAX_FIX_ROUNDS, FileResult, Reported, _decode, _filter, _parse,
@@ -11,7 +12,9 @@ from mlfilter.lint.runner import (MAX_FIX_ROUNDS, FileResult, Reported, _decode,
 from mlfilter.lint.sourcemap import SourceText
 from mlfilter.rules.registry import severity
 
-WORDS = (b"search", b"mlfilter")
+# The cheap test: a file with none of these has no call to check and is never parsed.
+_CALL_WORDS = re.compile(rb"search_(?:runs|experiments|registered_models|model_versions|"
+                         rb"logged_models|traces)|mlfilter")
 
 
 def _skip(result: FileResult, config, code: str, message: str, line: int = 1, col: int = 1,
@@ -23,25 +26,45 @@ def _skip(result: FileResult, config, code: str, message: str, line: int = 1, co
     return result
 
 
-def _read(path: str, shown: str, config) -> bytes:
+def _read(path: str, config) -> bytes:
+    """The file's bytes. Opened without blocking and checked with fstat before reading, so a
+    FIFO or a device is refused instead of waited on."""
     try:
-        st = os.stat(path)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
         raise _Skip("MF910", "no such file or directory") from None
+    except IsADirectoryError:
+        raise _Skip("MF910", "cannot list the directory (permission denied?)") from None
     except OSError as e:
+        if os.path.isdir(path):
+            raise _Skip("MF910", "cannot list the directory (permission denied?)") from None
         raise _Skip("MF910", f"cannot read it: {e.strerror or e}") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise _Skip("MF910", "cannot list the directory (permission denied?)")
-    if not stat.S_ISREG(st.st_mode):  # a FIFO or a device would block or never end
-        raise _Skip("MF910", "not a regular file")
-    if st.st_size > config.max_file_size:
-        raise _Skip("MF912", f"skipped: {st.st_size:,} bytes is over the {config.max_file_size:,} "
-                    "byte limit (max-file-size)")
     try:
-        with open(path, "rb") as f:
-            return f.read(config.max_file_size + 1)
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise _Skip("MF910", "cannot list the directory (permission denied?)")
+        if not stat.S_ISREG(st.st_mode):
+            raise _Skip("MF910", "not a regular file")
+        if st.st_size > config.max_file_size:
+            raise _Skip("MF912", f"skipped: {st.st_size:,} bytes is over the "
+                        f"{config.max_file_size:,} byte limit (max-file-size)")
+        chunks = []
+        size = 0
+        while size <= config.max_file_size:
+            want = max(st.st_size + 1 - size, 65536)
+            chunk = os.read(fd, want)
+            chunks.append(chunk)
+            size += len(chunk)
+            if len(chunk) < want:  # a short read of a regular file: its end
+                break
+        if size > config.max_file_size:  # it grew while we read it
+            raise _Skip("MF912", f"skipped: over the {config.max_file_size:,} byte limit "
+                        "(max-file-size)")
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
     except OSError as e:
         raise _Skip("MF910", f"cannot read it: {e.strerror or e}") from None
+    finally:
+        os.close(fd)
 
 
 def lint_file(path: str, shown: str, config, fix: bool = False) -> FileResult:
@@ -53,11 +76,11 @@ def lint_file(path: str, shown: str, config, fix: bool = False) -> FileResult:
 def _lint_file(path: str, shown: str, config, fix: bool) -> FileResult:
     result = FileResult(shown)
     try:
-        data = _read(path, shown, config)
+        data = _read(path, config)
     except _Skip as s:
         return _skip(result, config, s.code, s.message, s.line, s.col)
-    if not any(w in data for w in WORDS) and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return result  # the cheap test: no search call can be in here
+    if not _CALL_WORDS.search(data) and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return result  # the cheap test: no search call can be in here, nothing is parsed
     result.parsed = True
     result.original = data
     notebook = path.endswith(".ipynb")

@@ -1,7 +1,8 @@
 """Lint one file: read it (or say why not: MF91x), scan, check, apply noqa and select/ignore,
 and with --fix rewrite the string literals in place, atomically.
 
-Lint flow: path -> bytes -> cheap text test (no `search`/`mlfilter`: done, nothing parsed) ->
+Lint flow: path -> bytes -> cheap text test (no `search_runs`, `search_traces`... or `mlfilter`:
+done, nothing parsed) ->
 text -> ast (per notebook: cells joined) -> scan_py -> evaluate -> noqa -> Reported records.
 """
 

@@ -33,8 +33,8 @@ class _Imports:
         self.view_types: set[str] = set()
         self.mlflow = False  # the file imports mlflow in some form
 
-    def read(self, tree: ast.Module) -> None:
-        for node in ast.walk(tree):
+    def read(self, nodes) -> None:
+        for node in nodes:
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     root = alias.name.split(".")[0]
@@ -75,40 +75,55 @@ def dotted(node: ast.AST) -> list[str] | None:
     return parts[::-1]
 
 
-def module_constants(tree: ast.Module) -> dict[str, ast.AST]:
-    """Module-level names bound exactly once, by `NAME = value` or `NAME: T = value`."""
-    counts: dict[str, int] = {}
+class _Nodes:
+    """One walk over the tree: the imports, assignments and calls, and how often each name is
+    bound anywhere in the file."""
+
+    def __init__(self, tree: ast.Module):
+        self.imports: list[ast.AST] = []
+        self.assigns: list[ast.Assign] = []
+        self.calls: list[ast.Call] = []
+        self.bindings: dict[str, int] = {}
+        bindings = self.bindings
+        for node in ast.walk(tree):
+            kind = type(node)
+            if kind is ast.Call:
+                self.calls.append(node)
+            elif kind is ast.Name:
+                if type(node.ctx) is not ast.Load:
+                    bindings[node.id] = bindings.get(node.id, 0) + 1
+            elif kind is ast.Assign:
+                self.assigns.append(node)
+            elif kind is ast.Import or kind is ast.ImportFrom:
+                self.imports.append(node)
+                for alias in node.names:
+                    name = (alias.asname or alias.name).split(".")[0]
+                    bindings[name] = bindings.get(name, 0) + 1
+            elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+                bindings[node.name] = bindings.get(node.name, 0) + 1
+
+
+def module_constants(tree: ast.Module, bindings: dict[str, int]) -> dict[str, ast.AST]:
+    """Module-level names bound exactly once in the whole file, by `NAME = value` or
+    `NAME: T = value` (a local of the same name elsewhere makes it unknown: conservative)."""
     values: dict[str, ast.AST] = {}
-
-    def visit(stmts) -> None:
-        for stmt in stmts:
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                counts[stmt.name] = counts.get(stmt.name, 0) + 1
-                continue
-            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(
-                    stmt.targets[0], ast.Name):
-                values[stmt.targets[0].id] = stmt.value
-            elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) \
-                    and stmt.value is not None:
-                values[stmt.target.id] = stmt.value
-            for node in ast.walk(stmt):
-                if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-                    counts[node.id] = counts.get(node.id, 0) + 1
-                elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                    for alias in node.names:
-                        name = (alias.asname or alias.name).split(".")[0]
-                        counts[name] = counts.get(name, 0) + 1
-
-    visit(tree.body)
-    return {name: value for name, value in values.items() if counts.get(name) == 1}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(
+                stmt.targets[0], ast.Name):
+            values[stmt.targets[0].id] = stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) \
+                and stmt.value is not None:
+            values[stmt.target.id] = stmt.value
+    return {name: value for name, value in values.items() if bindings.get(name) == 1}
 
 
 class _Finder:
     def __init__(self, tree: ast.Module, default_api: str = "runs"):
         self.default_api = default_api  # of mlfilter.check(text) calls that name no API
+        self.nodes = _Nodes(tree)
         self.imports = _Imports()
-        self.imports.read(tree)
-        self.constants = module_constants(tree)
+        self.imports.read(self.nodes.imports)
+        self.constants = module_constants(tree, self.nodes.bindings)
         self.client_names: set[str] = set()
         self.client_attrs: set[str] = set()
         self.builder_names: dict[str, str] = {}  # q = mlfilter.search_runs(...): q -> "runs"
@@ -116,9 +131,7 @@ class _Finder:
         self.tree = tree
 
     def run(self) -> list[Target]:
-        for node in ast.walk(self.tree):
-            if not isinstance(node, ast.Assign):
-                continue
+        for node in self.nodes.assigns:
             if self._is_client(node.value):
                 for target in node.targets:
                     if isinstance(target, ast.Name):
@@ -131,9 +144,8 @@ class _Finder:
                     for target in node.targets:
                         if isinstance(target, ast.Name):
                             self.builder_names[target.id] = api
-        for node in ast.walk(self.tree):
-            if isinstance(node, ast.Call):
-                self._call(node)
+        for node in self.nodes.calls:
+            self._call(node)
         return self.targets
 
     def resolve(self, node: ast.AST) -> ast.AST:
