@@ -83,3 +83,26 @@ def test_files_that_only_mention_search_are_not_parsed(tmp_path, capsys):
     finally:
         os.chdir(old)
     assert capsys.readouterr().out == ""
+
+
+FILE_LEVEL = {"MF910", "MF911", "MF912", "MF914"}  # about a file, not its source: no example
+
+
+def _lint_rules():
+    from mlfilter.rules.registry import RULES
+
+    return [r for r in RULES if r.kind == "lint"]
+
+
+@pytest.mark.parametrize("rule", _lint_rules(), ids=lambda r: r.code)
+def test_registry_examples_of_lint_codes(rule):
+    """The `bad` Python example of each MF6xx/MF9xx code shows its code; the `good` one is clean."""
+    from mlfilter.lint import lint_example
+
+    assert rule.code[2] in "69" and rule.bad and rule.good and rule.bad != rule.good
+    bad, good = lint_example(rule.bad), lint_example(rule.good)
+    if rule.code in FILE_LEVEL:
+        assert bad == "" and good == ""
+        return
+    assert f": {rule.code} " in bad, bad
+    assert good == "", good

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from mlfilter.lint.runner import FileResult, Reported, lint_source
 
-__all__ = ["LintRun", "Reported", "lint_paths", "lint_source"]
+__all__ = ["LintRun", "Reported", "lint_example", "lint_paths", "lint_source"]
 
 
 @dataclass
@@ -49,3 +49,15 @@ def lint_paths(paths, config, fix: bool = False) -> LintRun:
         except Exception as e:  # a bug in mlfilter: say so, and lint the other files
             run.internal_errors.append(f"{shown}: {type(e).__name__}: {e}")
     return run
+
+
+def lint_example(source: str, path: str = "example.py", config=None) -> str:
+    """What `mlfilter lint` prints for a Python source text, without the summary line: for the
+    rule reference of the MF6xx/MF9xx codes, whose examples are Python source."""
+    from mlfilter.config import Config
+    from mlfilter.lint.filelint import lint_text
+    from mlfilter.lint.output import render_text
+
+    run = LintRun([lint_text(source, path, config or Config())])
+    return "\n".join(line for line in render_text(run).splitlines()
+                     if not line.startswith("Found "))

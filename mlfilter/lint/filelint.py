@@ -93,6 +93,16 @@ def _lint_file(path: str, shown: str, config, fix: bool) -> FileResult:
         return _skip(result, config, s.code, s.message, s.line, s.col)
 
 
+def lint_text(text: str, shown: str, config) -> FileResult:
+    """Lint Python source given as text (no file)."""
+    result = FileResult(shown)
+    try:
+        _lint_python(result, text, "utf-8", config, False)
+    except _Skip as s:
+        _skip(result, config, s.code, s.message, s.line, s.col)
+    return result
+
+
 def _report(result: FileResult, findings, src: SourceText, cell=None, to_file=None) -> None:
     for f in findings:
         line, col = src.line_col(f.start)

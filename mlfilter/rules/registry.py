@@ -271,43 +271,49 @@ RULES: tuple[Rule, ...] = (
          "quoted string is needed",
          "The value is pasted into the filter as it is: `f\"params.bs = {bs}\"` becomes "
          "`params.bs = 32`, which MLflow rejects.",
-         'mlflow.search_runs(filter_string=f"params.bs = {bs}")',
-         'mlflow.search_runs(filter_string=f"params.bs = \'{bs}\'")', kind="lint"),
+         'import mlflow\nmlflow.search_runs(filter_string=f"params.bs = {bs}")',
+         'import mlflow\nmlflow.search_runs(filter_string=f"params.bs = \'{bs}\'")', kind="lint"),
     Rule("MF602", "order-by-not-a-list", E, "order_by is a string, not a list",
          "MLflow iterates over order_by, so a string is read one character at a time.",
-         'mlflow.search_runs(order_by="metrics.acc DESC")',
-         'mlflow.search_runs(order_by=["metrics.acc DESC"])', kind="lint"),
+         'import mlflow\nmlflow.search_runs(order_by="metrics.acc DESC")',
+         'import mlflow\nmlflow.search_runs(order_by=["metrics.acc DESC"])', kind="lint"),
     Rule("MF603", "unknown-view-type", E, "a view type that does not exist",
          "ViewType has ACTIVE_ONLY, DELETED_ONLY and ALL; anything else fails before the search "
          "(AttributeError, or an exception from ViewType.from_string).",
+         "import mlflow\nfrom mlflow.entities import ViewType\n"
          "mlflow.search_runs(run_view_type=ViewType.DELETED)",
+         "import mlflow\nfrom mlflow.entities import ViewType\n"
          "mlflow.search_runs(run_view_type=ViewType.DELETED_ONLY)", kind="lint"),
     Rule("MF604", "view-type-value", W, "a view type value MLflow silently treats as matching "
          "nothing",
          "The Python API takes ViewType.ACTIVE_ONLY (1), DELETED_ONLY (2) or ALL (3); another "
          "number or a string such as \"ALL\" returns no results, without an error.",
-         'mlflow.search_runs(run_view_type="ALL")',
+         'import mlflow\nmlflow.search_runs(run_view_type="ALL")',
+         "import mlflow\nfrom mlflow.entities import ViewType\n"
          "mlflow.search_runs(run_view_type=ViewType.ALL)", kind="lint"),
     Rule("MF605", "max-results-rejected", E, "a max_results MLflow rejects",
          "MlflowClient hands max_results to the store, which takes 1 to 50,000 results for runs, "
          "experiments and traces, at most 1,000 registered models and 1 to 200,000 model "
          "versions.",
-         "MlflowClient().search_runs(['1'], max_results=100_000)",
-         "MlflowClient().search_runs(['1'], max_results=50_000)", kind="lint"),
+         "from mlflow import MlflowClient\nMlflowClient().search_runs(['1'], max_results=100_000)",
+         "from mlflow import MlflowClient\nMlflowClient().search_runs(['1'], max_results=50_000)",
+         kind="lint"),
     Rule("MF606", "max-results-empty", W, "a max_results that makes the search return nothing",
          "Zero or a negative max_results is accepted but returns no results.",
-         "mlflow.search_runs(max_results=0)", "mlflow.search_runs(max_results=10)", kind="lint"),
+         "import mlflow\nmlflow.search_runs(max_results=0)",
+         "import mlflow\nmlflow.search_runs(max_results=10)", kind="lint"),
     # ---- MF9xx: tooling (`mlfilter lint`) -----------------------------------------------------
     Rule("MF901", "malformed-noqa", W, "a `# noqa` comment mlfilter cannot read",
          "After `# noqa:` come codes or prefixes such as MF201 or MF2, separated by commas or "
          "spaces; a misspelt code suppresses nothing.",
-         'mlflow.search_runs(filter_string="params.bs = 32")  # noqa: MF2O1',
-         'mlflow.search_runs(filter_string="params.bs = 32")  # noqa: MF201', kind="lint"),
+         'import mlflow\nmlflow.search_runs(filter_string="params.bs = 32")  # noqa: MF2O1',
+         'import mlflow\nmlflow.search_runs(filter_string="params.bs = 32")  # noqa: MF201',
+         kind="lint"),
     Rule("MF902", "unused-noqa", W, "a `# noqa` for mlfilter codes that suppresses nothing",
          "What it silenced is gone (or was never on this line); now it only hides future "
          "problems.",
-         "mlflow.search_runs(filter_string=\"params.bs = '32'\")  # noqa: MF201",
-         "mlflow.search_runs(filter_string=\"params.bs = '32'\")", kind="lint"),
+         "import mlflow\nmlflow.search_runs(filter_string=\"params.bs = '32'\")  # noqa: MF201",
+         "import mlflow\nmlflow.search_runs(filter_string=\"params.bs = '32'\")", kind="lint"),
     Rule("MF910", "unreadable-file", W, "a path that cannot be read (missing, or no permission)",
          "The file is not linted; the other files are.",
          "# a path that does not exist, or that mlfilter may not read", "# a readable file",
@@ -321,8 +327,8 @@ RULES: tuple[Rule, ...] = (
          "# a 20 MB file", "# a file under the limit", kind="lint"),
     Rule("MF913", "syntax-error", W, "Python that does not parse",
          "A file (or notebook cell) with a syntax error is not linted.",
-         "mlflow.search_runs(filter_string=\"params.bs = 32\"",
-         "mlflow.search_runs(filter_string=\"params.bs = '32'\")", kind="lint"),
+         "import mlflow\nmlflow.search_runs(filter_string=\"params.bs = 32\"",
+         "import mlflow\nmlflow.search_runs(filter_string=\"params.bs = '32'\")", kind="lint"),
     Rule("MF914", "invalid-notebook", W, "a notebook that is not valid nbformat JSON",
          "Invalid JSON, or no `cells` list: the notebook is not linted.",
          '{"cells": 1}', '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}',
