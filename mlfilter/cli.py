@@ -260,8 +260,7 @@ def _lint(args) -> int:
     status = EXIT_OK
     if args.diff:
         diff = _diffs(run)
-        if diff:
-            sys.stdout.write(diff)
+        _print_lint(diff.rstrip("\n"))
         return EXIT_FINDINGS if diff else EXIT_OK
     if args.fix:
         from mlfilter.lint.runner import write_atomic
@@ -276,23 +275,32 @@ def _lint(args) -> int:
                     status = EXIT_USAGE
     failed = any(config.fails(r.severity) for r in run.reported)
     if args.format == "json":
-        print(output.render_json(run, failed))
+        text = output.render_json(run, failed)
     elif args.format == "github":
         text = output.render_github(run)
-        if text:
-            print(text)
     elif args.format == "sarif":
-        print(output.render_sarif(run))
+        text = output.render_sarif(run)
     else:
         text = output.render_text(run, fix_requested=args.fix)
-        if text:
-            print(text)
+    _print_lint(text)
     for message in run.internal_errors:
         print(f"mlfilter: internal error, please report it: {message}", file=sys.stderr)
         status = EXIT_USAGE
     if status != EXIT_OK:
         return status
     return EXIT_FINDINGS if failed else EXIT_OK
+
+
+def _print_lint(text: str) -> None:
+    """Print, and stop quietly when the reader went away (`mlfilter lint | head`)."""
+    if not text:
+        return
+    try:
+        print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 def _diffs(run) -> str:
