@@ -29,10 +29,15 @@ def example_report(rule: Rule, text: str, good: bool = False):
 def rule_section(rule: Rule) -> str:
     from mlfilter.render import render_text
 
-    bad = example_report(rule, rule.bad)
-    shown = [d for d in bad.diagnostics if d.code == rule.code]
-    rendered = render_text(type(bad)(bad.source, bad.api, tuple(shown), bad.kind), color=False)
-    what = "order_by" if rule.kind == "order_by" else "filter"
+    if rule.kind == "lint":  # the examples are Python source: show what `mlfilter lint` prints
+        from mlfilter.lint import lint_example
+
+        rendered = lint_example(rule.bad)
+    else:
+        bad = example_report(rule, rule.bad)
+        shown = [d for d in bad.diagnostics if d.code == rule.code]
+        rendered = render_text(type(bad)(bad.source, bad.api, tuple(shown), bad.kind), color=False)
+    what = {"order_by": "order_by", "lint": "source"}.get(rule.kind, "filter")
     lines = [
         f"## {rule.code} `{rule.name}`",
         "",
@@ -45,13 +50,13 @@ def rule_section(rule: Rule) -> str:
         f"Bad {what}:",
         "",
         "```",
-        *(rule.bad.split("\n") if rule.kind == "order_by" else [_printable(rule.bad)]),
+        *(rule.bad.split("\n") if rule.kind in ("order_by", "lint") else [_printable(rule.bad)]),
         "```",
         "",
         f"Good {what}:",
         "",
         "```",
-        *(rule.good.split("\n") if rule.kind == "order_by" else [_printable(rule.good)]),
+        *(rule.good.split("\n") if rule.kind in ("order_by", "lint") else [_printable(rule.good)]),
         "```",
         "",
         "What mlfilter says about the bad one:",
