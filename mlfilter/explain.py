@@ -168,10 +168,10 @@ def _experiment_ids(session, SqlExperiment, refs):
 
 def _explain_server(text, clauses, uri, experiment_ids, view) -> Explanation:
     from mlfilter.schema.model import mask
-    from mlfilter.schema.server import client_for
+    from mlfilter.schema.server import client_for, experiments_at
 
     client = client_for(uri)
-    ids = _server_experiment_ids(client, experiment_ids)
+    ids = [e.experiment_id for e in experiments_at(client, uri, experiment_ids)]
 
     def any_match(filter_string: str) -> int:
         found = client.search_runs(ids, filter_string, run_view_type=view, max_results=1)
@@ -185,21 +185,3 @@ def _explain_server(text, clauses, uri, experiment_ids, view) -> Explanation:
     return Explanation(text, tuple(rows), total, mask(uri), at_least=True,
                        notes=("a tracking server cannot count without fetching every run: "
                               "counts show 0 or at least 1",))
-
-
-def _server_experiment_ids(client, refs):
-    from mlfilter.schema.errors import SchemaError
-
-    if not refs:
-        return [e.experiment_id for e in client.search_experiments(max_results=1000)]
-    out = []
-    for ref in refs:
-        exp = None
-        try:
-            exp = client.get_experiment(str(ref))
-        except Exception:
-            exp = client.get_experiment_by_name(str(ref))
-        if exp is None:
-            raise SchemaError(f"no experiment with id or name {ref!r}")
-        out.append(exp.experiment_id)
-    return out

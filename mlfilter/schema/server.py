@@ -68,23 +68,27 @@ class _Guarded:
         return call
 
 
+def experiments_at(client, uri: str, refs=None) -> list:
+    """The experiments named by id or name (all of them when `refs` is empty)."""
+    if not refs:
+        return list(client.search_experiments(max_results=1000, view_type=3))
+    out = []
+    for ref in refs:
+        try:
+            exp = client.get_experiment(str(ref))
+        except SchemaError:
+            exp = client.get_experiment_by_name(str(ref))
+        if exp is None:
+            raise SchemaError(f"no experiment with id or name {ref!r} at {mask(uri)}")
+        out.append(exp)
+    return out
+
+
 def read_server(uri: str, experiments=None, progress=None) -> Schema:
     say = progress or (lambda message: None)
     client = client_for(uri)
     say("experiments")
-    if experiments:
-        exps = []
-        for ref in experiments:
-            exp = None
-            try:
-                exp = client.get_experiment(str(ref))
-            except SchemaError:
-                exp = client.get_experiment_by_name(str(ref))
-            if exp is None:
-                raise SchemaError(f"no experiment with id or name {ref!r} at {mask(uri)}")
-            exps.append(exp)
-    else:
-        exps = list(client.search_experiments(max_results=1000, view_type=3))
+    exps = experiments_at(client, uri, experiments)
     schema = Schema(source=mask(uri))
     for exp in exps:
         info = ExperimentInfo(exp.experiment_id, exp.name, exp.lifecycle_stage)
