@@ -21,12 +21,19 @@ _BUILDER = ("F", "BuildError", "OrderTerm", "Predicate", "Query", "Term", "from_
             "search_registered_models", "search_runs", "search_traces")
 
 
+_JUPYTER = ("load_ipython_extension", "unload_ipython_extension", "use_schema")
+
+
 def __getattr__(name):
     # The builder loads on first use, so `import mlfilter` stays as light as the lint path.
     if name in _BUILDER:
         from mlfilter import builder
 
         return getattr(builder, name)
+    if name in _JUPYTER:  # `%load_ext mlfilter` (mlfilter/jupyter.py imports IPython lazily)
+        from mlfilter import jupyter
+
+        return getattr(jupyter, name)
     raise AttributeError(f"module 'mlfilter' has no attribute {name!r}")
 
 __all__ = [*_BUILDER,

@@ -145,6 +145,16 @@ class Filter:
 
         return to_mlflow(self)
 
+    def _repr_html_(self) -> str:  # notebooks (mlfilter/display.py)
+        from mlfilter.display import filter_html
+
+        return filter_html(self)
+
+    def _repr_pretty_(self, p, cycle) -> None:  # IPython in a terminal
+        from mlfilter.display import pretty, filter_text
+
+        pretty(filter_text(self), p, cycle)
+
 
 @dataclass(frozen=True, slots=True)
 class OrderEntry:

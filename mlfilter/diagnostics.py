@@ -136,6 +136,16 @@ class Report:
 
         return render_text(self, color=False)
 
+    def _repr_html_(self) -> str:  # notebooks (mlfilter/display.py)
+        from mlfilter.display import report_html
+
+        return report_html(self)
+
+    def _repr_pretty_(self, p, cycle) -> None:  # IPython in a terminal
+        from mlfilter.display import pretty, report_text
+
+        pretty(report_text(self), p, cycle)
+
 
 def _flatten_fix(source: str, fix: Fix) -> dict:
     """One edit spanning all of a fix's edits: the JSON contract has a single replacement."""

@@ -51,6 +51,16 @@ class Explanation:
     def __str__(self) -> str:
         return render_table(self)
 
+    def _repr_html_(self) -> str:  # notebooks (mlfilter/display.py)
+        from mlfilter.display import explanation_html
+
+        return explanation_html(self)
+
+    def _repr_pretty_(self, p, cycle) -> None:  # IPython in a terminal
+        from mlfilter.display import pretty
+
+        pretty(render_table(self), p, cycle)
+
 
 def _n(value, at_least: bool) -> str:
     if value is None:

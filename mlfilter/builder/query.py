@@ -211,6 +211,16 @@ class Query:
         n = len(self.union)
         return f"<search_{self.spec.api}: {n} search{'es' if n != 1 else ''}: {self.filters()!r}>"
 
+    def _repr_html_(self) -> str:  # notebooks (mlfilter/display.py)
+        from mlfilter.display import query_html
+
+        return query_html(self)
+
+    def _repr_pretty_(self, p, cycle) -> None:  # IPython in a terminal
+        from mlfilter.display import pretty, query_text
+
+        pretty(query_text(self), p, cycle)
+
     # ---- helpers ----------------------------------------------------------------------------
     def _scope_ids(self):
         if self.scope_names and not self.scope:

@@ -85,10 +85,15 @@ class Predicate:
 
     __hash__ = None
 
-    def _repr_html_(self):  # notebooks: the filter text
-        import html
+    def _repr_html_(self) -> str:  # notebooks (mlfilter/display.py)
+        from mlfilter.display import predicate_html
 
-        return f"<code>{html.escape(self.text)}</code>"
+        return predicate_html(self)
+
+    def _repr_pretty_(self, p, cycle) -> None:  # IPython in a terminal
+        from mlfilter.display import pretty, predicate_text
+
+        pretty(predicate_text(self), p, cycle)
 
 
 def _predicate(value, op: str) -> Predicate:
@@ -112,6 +117,11 @@ class OrderTerm:
     def __str__(self) -> str:
         return self.term.text + ("" if self.ascending else " DESC")
 
+    def _repr_html_(self) -> str:  # notebooks (mlfilter/display.py)
+        from mlfilter.display import order_html
+
+        return order_html(self)
+
 
 class Term:
     """A key of one kind (`F.metric("acc")`); comparisons make predicates."""
@@ -126,6 +136,11 @@ class Term:
 
     def __repr__(self) -> str:
         return f"F.{self.kind}({self.key!r})"
+
+    def _repr_html_(self) -> str:  # notebooks (mlfilter/display.py)
+        from mlfilter.display import term_html
+
+        return term_html(self)
 
     # ---- comparisons ----------------------------------------------------------------------
     def __eq__(self, value) -> Predicate:  # type: ignore[override]

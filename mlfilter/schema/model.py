@@ -132,6 +132,38 @@ class Schema:
                           "snapshot")
 
     # ---- views --------------------------------------------------------------------------------
+    @property
+    def metrics(self):
+        """Run metric keys as builder terms, all experiments merged: `schema.metrics.acc`,
+        `schema.metrics["val/loss"]` (tab-completes; see mlfilter/jupyter.py)."""
+        from mlfilter.jupyter import schema_keys
+
+        return schema_keys(self, "metrics")
+
+    @property
+    def params(self):
+        """Run param keys as builder terms: `schema.params.lr` is `F.param("lr")`."""
+        from mlfilter.jupyter import schema_keys
+
+        return schema_keys(self, "params")
+
+    @property
+    def tags(self):
+        """Run tag keys as builder terms: `schema.tags["mlflow.runName"]`."""
+        from mlfilter.jupyter import schema_keys
+
+        return schema_keys(self, "tags")
+
+    def _repr_html_(self) -> str:  # notebooks (mlfilter/display.py)
+        from mlfilter.display import schema_html
+
+        return schema_html(self)
+
+    def _repr_pretty_(self, p, cycle) -> None:  # IPython in a terminal
+        from mlfilter.display import pretty, schema_text
+
+        pretty(schema_text(self), p, cycle)
+
     def select(self, experiment_ids=None) -> list[ExperimentInfo]:
         """The experiments searched: ids or names; None means all."""
         from mlfilter.schema.errors import SchemaError
