@@ -96,8 +96,8 @@ class Api:
     max_results: int | None = None
     view_type: bool = False
     # SQLite joins at most 64 tables in one SELECT; the searched table is one of them. Past
-    # that, MLflow answers 503 ("at most 64 tables in a join"); PostgreSQL and MySQL have no
-    # such limit.
+    # that, MLflow answers 503 ("at most 64 tables in a join"). (MySQL allows 61; PostgreSQL
+    # has no such limit.)
     sqlite_join_limit: int = 64
 
     def entity_for_prefix(self, prefix: str) -> Entity | None:
@@ -292,6 +292,7 @@ _ASSESSMENT = Target(
     output="number",
     op_values=((_TRACE_STR_OPS, frozenset({STR})), (frozenset({"<", "<=", ">", ">="}), NUMBERS)),
     joins=1,
+    int64=True,
 )
 # SearchTraceUtils.is_span compares the comparator as written: `like` is rejected for spans.
 _SPAN_FIELD = Target(frozenset({STR, LIST}), _TRACE_STR_OPS | LIST_OPS, case_sensitive_ops=True)
@@ -396,6 +397,13 @@ LOGGED_MODEL_COLUMNS = MappingProxyType(
         "source_run_id": "string",
         "status_message": "string",
     }
+)
+# Other attributes of the SqlLoggedModel class: MLflow looks keys up with getattr, so these are
+# found too. Comparing the relationships with = or != is refused by SQLAlchemy (400), anything
+# else on them crashes; the plain class attributes compare as false and match nothing.
+LOGGED_MODEL_RELATIONSHIPS = frozenset({"tags", "params", "metrics", "experiment"})
+LOGGED_MODEL_NEVER_MATCH = frozenset(
+    {"metadata", "registry", "ALIASES", "__tablename__", "is_numeric", "to_mlflow_entity"}
 )
 LOGGED_MODEL_ALIASES = MappingProxyType(
     {

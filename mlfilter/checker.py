@@ -121,12 +121,14 @@ def check_filter(filt: ast.Filter, spec: Api, emit: Sink) -> None:
             joins += store_target(spec, res).joins
         if res is not None and c.op is not None:
             check_suspicious(c, spec, res, emit)
+    if not any(d.severity.value == "error" for d in emit.items):
+        _surrogate(filt.text, emit)
     if 1 + joins > spec.sqlite_join_limit:
         emit("MF235", Span(0, len(filt.text)),
              f"this search joins {1 + joins} tables; SQLite allows {spec.sqlite_join_limit}, so "
              "MLflow fails (HTTP 503) on a SQLite store", "split it into several searches with "
-             "fewer metric, param, tag or dataset conditions (PostgreSQL and MySQL have no such "
-             "limit)")
+             "fewer metric, param, tag or dataset conditions (MySQL and MariaDB allow 61 tables; "
+             "PostgreSQL has no such limit)")
 
 
 def _as_text(value) -> tuple[str, tuple | None]:
@@ -142,13 +144,23 @@ def _as_text(value) -> tuple[str, tuple | None]:
     if not isinstance(value, str):
         return "", ("MF001", Span(0, 0), f"the filter must be a string, not {type(value).__name__}",
                     "pass a string such as \"metrics.acc > 0.9\", or None for no filter")
-    if not value.isascii():
-        m = _SURROGATE.search(value)
-        if m is not None:
-            i = m.start()
-            return value, ("MF003", Span(i, i + 1), f"a lone surrogate ({m.group()!r}) is not "
-                           "valid Unicode: MLflow cannot encode it and fails", "remove it")
     return value, None
+
+
+def _surrogate(text: str, emit: Sink) -> None:
+    """A lone surrogate inside a quoted value or key of a filter MLflow otherwise accepts reaches
+    the database driver, which cannot encode it: HTTP 500. (Outside quotes, sqlparse stops at it
+    and MLflow rejects the filter, which the other rules already report.)"""
+    if text.isascii():
+        return
+    m = _SURROGATE.search(text)
+    if m is None:
+        return
+    i = m.start()
+    if any(t.start <= i < t.end and (t.type in ("SQ", "DQ", "LIST") or "`" in t.text)
+           for t in tokenize(text)):
+        emit("MF003", Span(i, i + 1), f"a lone surrogate ({m.group()!r}) is not valid Unicode: "
+             "MLflow crashes encoding it for the database (HTTP 500)", "remove it")
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

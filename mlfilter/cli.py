@@ -103,6 +103,26 @@ def _use_color(choice: str, stream) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # A terminal or pipe that cannot encode a filter's characters gets escapes, not a traceback.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # The reader went away (`mlfilter rules | head -1`): stop quietly, as other tools do.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return EXIT_OK
+
+
+def _main(argv: list[str] | None = None) -> int:
     parser = _parser()
     try:
         args = parser.parse_args(argv)

@@ -18,6 +18,10 @@ def example_report(rule: Rule, text: str, good: bool = False):
         snapshot = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", DEMO_SCHEMA)
         experiment = "demo-classifier" if good else rule.experiment
         return check(text, rule.api, schema=snapshot, experiment_ids=[experiment])
+    if rule.kind == "value":
+        import ast
+
+        return check(ast.literal_eval(text), rule.api)
     if rule.kind == "order_by":
         import json
 

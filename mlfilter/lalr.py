@@ -53,33 +53,47 @@ def _digest(grammar_text: str) -> str:
 
 
 def build_tables(grammar_text: str) -> dict:
-    """Build the table with Lark (imported here only)."""
+    """Build the table with Lark (imported here only), numbered canonically: Lark's own state and
+    rule order varies from run to run, so states are renumbered breadth-first from the start
+    states and rules sorted, making the generated file reproducible."""
     from lark import Lark
 
     lark = Lark(grammar_text, parser="lalr", lexer="basic", start=list(START_SYMBOLS))
     table = lark.parser.parser._parse_table
-    rules: list = []
-    rule_index: dict = {}
-    states: dict[int, dict[str, int]] = {}
-    for state, actions in table.states.items():
-        row = {}
-        for symbol, (action, arg) in actions.items():
+
+    def rule_key(rule):
+        return (str(rule.origin.name), tuple(str(e.name) for e in rule.expansion), str(rule.alias))
+
+    all_rules = {arg for actions in table.states.values() for action, arg in actions.values()
+                 if str(action) != "Shift"}
+    ordered = sorted(all_rules, key=rule_key)
+    rule_index = {rule: i for i, rule in enumerate(ordered)}
+    rules = [(str(r.origin.name), len(r.expansion), str(r.alias or r.origin.name),
+              bool(r.options.expand1)) for r in ordered]
+    number: dict = {}
+    queue = [table.start_states[s] for s in sorted(table.start_states)]
+    while queue:
+        state = queue.pop(0)
+        if state in number:
+            continue
+        number[state] = len(number)
+        for symbol in sorted(table.states[state], key=str):
+            action, arg = table.states[state][symbol]
             if str(action) == "Shift":
-                row[str(symbol)] = arg
-            else:
-                if arg not in rule_index:
-                    rule_index[arg] = len(rules)
-                    name = arg.alias or arg.origin.name
-                    rules.append((str(arg.origin.name), len(arg.expansion), str(name), arg.options.expand1))
-                row[str(symbol)] = -1 - rule_index[arg]
-        states[state] = row
+                queue.append(arg)
+    states: list = [None] * len(number)
+    for state, n in number.items():
+        row = {}
+        for symbol, (action, arg) in table.states[state].items():
+            row[str(symbol)] = number[arg] if str(action) == "Shift" else -1 - rule_index[arg]
+        states[n] = row
     return {
         "digest": _digest(grammar_text),
         "grammar": grammar_text,
         "rules": rules,
-        "states": [states[i] for i in range(len(states))],
-        "start": dict(table.start_states),
-        "end": dict(table.end_states),
+        "states": states,
+        "start": {k: number[v] for k, v in table.start_states.items()},
+        "end": {k: number[v] for k, v in table.end_states.items()},
     }
 
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 from mlfilter import ast
 
 
-def print_node(node) -> str:
+def print_node(node, glued: frozenset = frozenset()) -> str:
+    """`glued` holds the ids of terms MLflow reads merged with the term before them (no AND
+    between them, see mlfilter.grouping): they are printed without AND, to keep that reading."""
     if isinstance(node, ast.Comparison):
         parts = [node.left.text]
         if node.op is not None:
@@ -18,15 +20,21 @@ def print_node(node) -> str:
     if isinstance(node, (ast.Name, ast.String, ast.Number, ast.Null, ast.Arith, ast.ListValue)):
         return node.text
     if isinstance(node, ast.And):
-        return " AND ".join(print_node(i) for i in node.items)
+        out = print_node(node.items[0], glued)
+        for item in node.items[1:]:
+            out += (" " if id(item) in glued else " AND ") + print_node(item, glued)
+        return out
     if isinstance(node, ast.Or):
-        return " OR ".join(print_node(i) for i in node.items)
+        return " OR ".join(print_node(i, glued) for i in node.items)
     if isinstance(node, ast.Not):
-        return "NOT " + print_node(node.item)
+        return "NOT " + print_node(node.item, glued)
     if isinstance(node, ast.Group):
-        return "(" + print_node(node.item) + ")"
+        return "(" + print_node(node.item, glued) + ")"
     raise TypeError(f"not a filter node: {node!r}")
 
 
 def print_filter(f: ast.Filter) -> str:
-    return "" if f.root is None else print_node(f.root)
+    from mlfilter.grouping import swallows
+
+    glued = frozenset(id(term) for before, term in f.unjoined if swallows(before, term))
+    return "" if f.root is None else print_node(f.root, glued)

@@ -97,7 +97,8 @@ class Transformer:
         first, second = children[0], children[1]
         if isinstance(second, Token) and second.type == "NAME":
             start, end = first.start, second.end
-            return ast.Name(self.text[start:end], (), Span(start, end)), children[2:]
+            # sqlparse only takes a plain name as the alias: a keyword breaks the key.
+            return ast.Name(self.text[start:end], (), Span(start, end), second.keyword), children[2:]
         return self.operand(first), children[1:]
 
     # ---- operands ---------------------------------------------------------------------------

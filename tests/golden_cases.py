@@ -5,6 +5,10 @@ one API, with every diagnostic mlfilter must report ("MF201 20..22": code and ha
 report order), optionally the text `mlfilter.fix_filter` must produce (`fixed`), what the real
 MLflow 3.17.2 store does with it (`mlflow`: ok | rejected | crash), and, for a known mlfilter bug,
 `xfail` with the reason (then `expect` is what mlfilter *should* report).
+
+Schema cases (MF5xx) also carry `schema` ({experiments: [...], view_type: ...}): they are checked
+against the demo store's snapshot (mlfilter/data/demo_schema.json), and `demo_rows` is how many
+runs MLflow's search returns from the demo store itself (mlfilter/data/demo.db).
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ import mlfilter
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
 APIS = ("runs", "experiments", "registered_models", "model_versions", "logged_models", "traces")
 STATUSES = ("ok", "rejected", "crash")
-CASE_KEYS = {"api", "filter", "order_by", "expect", "fixed", "mlflow", "xfail"}
+CASE_KEYS = {"api", "filter", "order_by", "expect", "fixed", "mlflow", "xfail", "schema", "demo_rows"}
+DEMO_SCHEMA = Path(__file__).resolve().parent.parent / "mlfilter" / "data" / "demo_schema.json"
 EXPECT_RE = re.compile(r"^(MF\d{3}) (\d+)\.\.(\d+)$")
 # how an error says MLflow fails with an HTTP 5xx rather than rejecting the request with a 4xx
 CRASH_RE = re.compile(r"crash|HTTP 5\d\d", re.IGNORECASE)
@@ -37,6 +42,8 @@ class Case:
     fixed: str | None
     mlflow: str | None
     xfail: str | None
+    schema: dict | None = None
+    demo_rows: int | None = None
 
     @property
     def id(self) -> str:
@@ -49,6 +56,10 @@ class Case:
     def report(self) -> mlfilter.Report:
         if self.is_order_by:
             return mlfilter.check_order_by(self.order_by, self.api)
+        if self.schema is not None:
+            return mlfilter.check(self.filter, self.api, schema=str(DEMO_SCHEMA),
+                                  experiment_ids=self.schema.get("experiments"),
+                                  view_type=self.schema.get("view_type"))
         return mlfilter.check(self.filter, self.api)
 
     def verdict(self, oracle):
@@ -75,6 +86,8 @@ def load_file(path: Path) -> tuple[dict, list[Case]]:
             fixed=raw.get("fixed"),
             mlflow=raw.get("mlflow"),
             xfail=raw.get("xfail"),
+            schema=raw.get("schema"),
+            demo_rows=raw.get("demo_rows"),
         ))
     return data, cases
 

@@ -66,6 +66,9 @@ def test_golden_file_is_well_formed(path):
         assert case.mlflow is None or case.mlflow in STATUSES, where
         assert case.fixed is None or (isinstance(case.filter, str) and case.fixed != case.filter), where
         assert case.xfail is None or (isinstance(case.xfail, str) and case.xfail.strip()), where
+        assert case.schema is None or (isinstance(case.filter, str)
+                                       and set(case.schema) <= {"experiments", "view_type"}), where
+        assert case.demo_rows is None or case.schema is not None, f"{where}: demo_rows needs schema"
 
 
 @pytest.mark.parametrize("path", golden_files(), ids=lambda p: p.stem)
@@ -165,6 +168,49 @@ def test_mlflow_verdict(case):
 
     verdict = case.verdict(get_oracle())
     assert verdict.status == case.mlflow, f"{case.id}: MLflow {verdict.short()}"
+
+
+# ---- the demo store (schema cases) ----------------------------------------------------------------
+
+# MF5xx codes that say the condition matches nothing, and the one that says it matches everything
+MATCHES_NOTHING = {"MF501", "MF502", "MF503", "MF504", "MF506", "MF507"}
+MATCHES_ALL = {"MF505"}
+SCHEMA_CASES = [c for c in CASES if c.schema is not None and c.demo_rows is not None]
+
+
+def _codes(case) -> set[str]:
+    return {e.split()[0] for e in case.expect}
+
+
+@pytest.mark.parametrize("case", [_param(c, xfail_applies=False) for c in SCHEMA_CASES
+                                  if _codes(c) & (MATCHES_NOTHING | MATCHES_ALL)])
+def test_schema_warnings_agree_with_demo_rows(case):
+    """Read from the golden file alone: a "matches nothing" warning goes with 0 rows."""
+    if _codes(case) & MATCHES_NOTHING:
+        assert case.demo_rows == 0
+    else:
+        assert case.demo_rows > 0
+
+
+@pytest.mark.mlflow
+@pytest.mark.parametrize("case", [_param(c, xfail_applies=False) for c in SCHEMA_CASES])
+def test_demo_rows(case):
+    """MLflow's own search of the demo store returns `demo_rows` runs."""
+    pytest.importorskip("mlflow")
+    from demo_store import count_runs
+
+    experiments, view_type = case.schema.get("experiments"), case.schema.get("view_type")
+    rows = count_runs(case.filter, experiments, view_type)
+    assert rows == case.demo_rows
+    if {e.split()[0] for e in case.expect} & MATCHES_ALL:
+        assert rows == count_runs("", experiments, view_type), "MF505: every run passes"
+
+
+def test_schema_cases_cover_every_schema_code():
+    from mlfilter.rules.registry import RULES
+
+    codes = {e.split()[0] for c in SCHEMA_CASES for e in c.expect}
+    assert {r.code for r in RULES if r.kind == "schema"} <= codes
 
 
 # ---- snapshots ----------------------------------------------------------------------------------

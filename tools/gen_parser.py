@@ -8,8 +8,15 @@ and `--check` (run by the tests) exits 1 when the committed table is stale.
 Usage: python tools/gen_parser.py [--check]
 """
 
+import os
 import sys
 from pathlib import Path
+
+# Lark numbers LALR states in set order, which depends on string hashing: pin the hash seed so
+# the generated table (and --check) is the same in every interpreter.
+if os.environ.get("PYTHONHASHSEED") != "0":
+    os.environ["PYTHONHASHSEED"] = "0"
+    os.execv(sys.executable, [sys.executable, *sys.argv])
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))

@@ -26,7 +26,8 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 def check_comparison(c: ast.Comparison, api: Api, emit: Sink) -> Resolved | None:
     """Check one comparison; returns how MLflow resolves its key when it gets that far."""
     left = c.left
-    if c.op is not None and c.op.canonical in NULL_OPS and api.nulls_crash:
+    if c.op is not None and c.op.canonical in NULL_OPS and api.nulls_crash and \
+            not (isinstance(left, ast.Name) and left.keyword):
         emit("MF230", c.op.span, f"MLflow {api.mlflow_call} crashes on `{c.op.text}` (HTTP 500)",
              "MLflow 3.17's parser for this API cannot read IS NULL / IS NOT NULL; filter on "
              "a value instead")

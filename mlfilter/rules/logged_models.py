@@ -13,6 +13,8 @@ from mlfilter import ast
 from mlfilter.apis import (
     LOGGED_MODEL_ALIASES,
     LOGGED_MODEL_COLUMNS,
+    LOGGED_MODEL_NEVER_MATCH,
+    LOGGED_MODEL_RELATIONSHIPS,
     LOGGED_MODEL_NUMERIC_OPS,
     LOGGED_MODEL_STRING_OPS,
     NULL_OPS,
@@ -78,6 +80,18 @@ def check_logged_model_comparison(c: ast.Comparison, api: Api, emit: Sink) -> tu
     value = _value(c, numeric, emit)
     if value is _CRASH:
         return None
+    if entity == "attributes" and key in LOGGED_MODEL_RELATIONSHIPS:
+        if op in ("=", "!="):
+            emit("MF210", c.left.span, f"`{key}` is a collection of the logged model, not a value",
+                 f"compare one of them: `{key}.<name>`")
+        else:
+            emit("MF231", c.left.span, f"`{key}` is a collection of the logged model: MLflow "
+                 f"crashes on `{c.op.text}` (HTTP 500)", f"compare one of them: `{key}.<name>`")
+        return None
+    if entity == "attributes" and key in LOGGED_MODEL_NEVER_MATCH:
+        emit("MF310", c.left.span, f"`{key}` is not a logged-model field: MLflow compares it as "
+             "false and matches nothing", "valid keys: " + ", ".join(sorted(LOGGED_MODEL_COLUMNS)))
+        return entity, key, op, value
     if entity == "attributes" and key not in LOGGED_MODEL_COLUMNS:
         span = c.left.span
         guess = did_you_mean(key, list(LOGGED_MODEL_COLUMNS) + list(LOGGED_MODEL_ALIASES))
@@ -88,6 +102,11 @@ def check_logged_model_comparison(c: ast.Comparison, api: Api, emit: Sink) -> tu
         elif guess:
             hint = f"did you mean `{guess}`? {hint}"
         emit("MF231", span, f"`{key}` is not a logged-model field: MLflow crashes (HTTP 500)", hint)
+        return None
+    if op in ("IN", "NOT IN") and not isinstance(value, tuple):
+        # `IN (1)` reads as the number 1, which SQLAlchemy refuses as an IN list (400).
+        emit("MF224", c.right.span, f"`{c.right.text}` is not a list to MLflow (one item needs a "
+             "trailing comma, and must be a string)", f"write `{c.op.text} ('…',)`")
         return None
     if isinstance(value, tuple) and op not in ("IN", "NOT IN"):
         # The store binds the tuple as one SQL parameter, which the driver refuses (400).
@@ -124,12 +143,11 @@ def _value(c: ast.Comparison, numeric: bool, emit: Sink):
             emit("MF234", v.span, "MLflow cannot read this list and crashes (HTTP 500)",
                  "write quoted strings separated by commas: ('a', 'b')")
             return _CRASH
-        if isinstance(parsed, tuple) and len(parsed) == 1 and not isinstance(parsed[0], str) \
-                and not (v.text.rstrip(")").rstrip().endswith(",")):
-            emit("MF234", v.span, "a parenthesised single value that is not a string makes MLflow "
-                 "crash (HTTP 500)", "quote it: ('1')")
-            return _CRASH
-        return parsed
+        # MLflow keeps what literal_eval gives: a tuple, a string made a 1-tuple, or a number.
+        import ast as pyast
+
+        raw = pyast.literal_eval(text)
+        return (raw,) if isinstance(raw, str) else raw
     return text.strip("'")
 
 

@@ -27,23 +27,22 @@ class Rule:
     good: str
     api: str = "runs"
     kind: str = "filter"  # or "order_by", or "lint" (MF6xx, MF9xx: examples are Python source),
-    #                       or "schema" (MF5xx: checked against the demo store's snapshot)
+    #                       "schema" (MF5xx: checked against the demo store's snapshot), or
+    #                       "value" (the examples are Python literals passed to check())
     experiment: str = "demo-classifier"  # for "schema" examples: the demo experiment searched
 
 
 RULES: tuple[Rule, ...] = (
     # ---- MF0xx: input ---------------------------------------------------------------------
     Rule("MF001", "not-a-string", E, "the filter is not a string",
-         "MLflow takes a filter string (or None for no filter).", "b'\\xff'", "metrics.acc > 0.9"),
+         "MLflow takes a filter string (or None for no filter).", "b'\\xff'", "'metrics.acc > 0.9'",
+         kind="value"),
     Rule("MF002", "nesting-too-deep", E, "parentheses or NOTs nest too deeply to be a filter",
          "MLflow has no parentheses at all; input nested this deeply is not a filter.",
          "(" * 300 + "metrics.a > 1" + ")" * 300, "metrics.a > 1"),
     Rule("MF003", "invalid-unicode", E, "the filter holds a lone surrogate, which is not valid Unicode",
          "Such text cannot be encoded for the database or sent over HTTP: MLflow fails on it.",
          "params.x = '\ud800'", "params.x = 'a'"),
-    Rule("MF004", "nul-character", W, "a NUL character inside a value",
-         "SQLite stores it, but PostgreSQL rejects NUL in text, so the search fails there.",
-         "params.x = 'a\x00b'", "params.x = 'ab'"),
     # ---- MF1xx: syntax --------------------------------------------------------------------
     Rule("MF006", "too-many-tokens", E, "a filter too long for MLflow's SQL parser",
          "sqlparse gives up on statements of more than 10,000 tokens and MLflow rejects them.",
@@ -60,7 +59,7 @@ RULES: tuple[Rule, ...] = (
          "A condition needs a value to compare with.", "metrics.acc >", "metrics.acc > 0.9"),
     Rule("MF105", "missing-and", E, "two conditions without AND between them",
          "Without AND, MLflow's parser merges an IN or IS NULL condition into the one before it.",
-         "metrics.a > 1 params.b IS NULL", "metrics.a > 1 AND params.b IS NULL"),
+         "run_id IN ('a') params.b IS NULL", "run_id IN ('a') AND params.b IS NULL"),
     Rule("MF005", "blank-filter", E, "a filter of only whitespace",
          "MLflow takes an empty string or None as no filter, but rejects whitespace.", " ", ""),
     Rule("MF106", "comment", E, "an SQL comment in a filter",
@@ -160,7 +159,8 @@ RULES: tuple[Rule, ...] = (
          "Integers beyond 64 bits cannot be bound to the integer column.",
          "start_time < 99999999999999999999999", "start_time < 9999999999999"),
     Rule("MF234", "crash-bad-value", E, "MLflow crashes on this value (HTTP 500)",
-         "The store cannot build SQL for it.", "name IN (1)", "name IN ('1')", api="logged_models"),
+         "MLflow reads lists with Python's literal_eval, which fails on bare words.",
+         "name IN (a, b)", "name IN ('a', 'b')", api="logged_models"),
     Rule("MF235", "too-many-joins", E, "more joined conditions than SQLite allows (HTTP 503)",
          "Each metric, param, tag or dataset condition joins a table; SQLite joins at most 64.",
          " AND ".join(f"metrics.m{i} > 0" for i in range(64)), "metrics.m0 > 0"),
@@ -242,6 +242,9 @@ RULES: tuple[Rule, ...] = (
     Rule("MF508", "unknown-experiment", W, "an experiment the schema does not hold",
          "Its keys cannot be checked.", "params.optimizer = 'adam'", "params.optimizer = 'adam'",
          kind="schema", experiment="demo-vision"),
+    Rule("MF318", "nul-character", W, "a NUL character inside a value",
+         "SQLite stores it, but PostgreSQL rejects NUL in text, so the search fails there.",
+         "params.x = 'a\x00b'", "params.x = 'ab'"),
     # ---- MF4xx: order_by -------------------------------------------------------------------
     Rule("MF401", "order-by-syntax", E, "an order_by entry MLflow cannot parse",
          "Entries are `key`, `key ASC` or `key DESC`, one per list item.", "metrics.a DESC NULLS LAST",

@@ -41,7 +41,7 @@ def check_suspicious(c: ast.Comparison, api: Api, res: Resolved, emit: Sink) -> 
     if vclass == "string":
         _kept_quotes(c, emit)
         if "\x00" in v.inner:
-            emit("MF004", v.span, "the value holds a NUL character",
+            emit("MF318", v.span, "the value holds a NUL character",
                  "PostgreSQL rejects NUL in text, so this search fails there")
     if target.never_matches_eq and op == "=" and vclass == "string":
         pattern = f"'%{v.inner}%'" if "'" not in v.inner else None
@@ -60,8 +60,10 @@ def check_suspicious(c: ast.Comparison, api: Api, res: Resolved, emit: Sink) -> 
 
 def _enum(c: ast.Comparison, res: Resolved, emit: Sink) -> None:
     values = c.right.items if isinstance(c.right, ast.ListValue) else (c.right,)
+    fold = c.op.canonical == "ILIKE"  # ILIKE ignores case: 'finished' matches FINISHED
+    known = {v.lower() for v in res.target.enum} if fold else set(res.target.enum)
     for item in values:
-        if not isinstance(item, ast.String) or item.inner in res.target.enum:
+        if not isinstance(item, ast.String) or (item.inner.lower() if fold else item.inner) in known:
             continue
         guess = did_you_mean(item.inner, res.target.enum, cutoff=0.5)
         hint = f"{res.key} is one of {', '.join(res.target.enum)} (upper case)"
