@@ -270,6 +270,7 @@ def _lint(args) -> int:
             changes["exclude"] = tuple(p.strip() for arg in args.exclude for p in arg.split(",")
                                        if p.strip())
         config = config.override(fail_on=args.fail_on, api=args.api, **changes)
+        config.load_schema()  # a configured snapshot that cannot be read is a usage error
     except settings.ConfigError as e:
         print(f"mlfilter: error: {e}", file=sys.stderr)
         return EXIT_USAGE

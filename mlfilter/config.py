@@ -8,7 +8,7 @@
     exclude = ["legacy/", "*_generated.py"]   # gitignore-style, relative to this file
     respect-gitignore = true
     max-file-size = 10_000_000   # bytes; larger files are skipped (MF912)
-    schema = "schema.json"       # stored; type checks against a schema are not done yet
+    schema = "schema.json"       # type-check filters against this snapshot (mlfilter schema dump)
 
 Command-line flags override these. Keys may be written with `-` or `_`.
 """
@@ -21,6 +21,9 @@ from dataclasses import dataclass, field, replace
 
 SEVERITIES = ("error", "warning", "info")
 _CODE = re.compile(r"MF[0-9]{0,3}")
+
+
+_SCHEMAS: dict = {}
 
 
 class ConfigError(ValueError):
@@ -39,6 +42,23 @@ class Config:
     max_file_size: int = 10_000_000
     root: str = field(default_factory=os.getcwd)  # exclude patterns are relative to it
     path: str | None = None  # the file the settings came from
+
+    def load_schema(self):
+        """The configured schema snapshot (relative paths are from the settings file's folder),
+        loaded once per process; None when none is configured."""
+        if self.schema is None:
+            return None
+        path = os.path.join(self.root, self.schema)
+        cached = _SCHEMAS.get(path)
+        if cached is None:
+            from mlfilter.schema.errors import SchemaError
+            from mlfilter.schema.model import Schema  # plain JSON: no heavy import
+
+            try:
+                cached = _SCHEMAS[path] = Schema.load(path)
+            except SchemaError as e:
+                raise ConfigError(f"{self.path or 'settings'}: schema: {e}") from None
+        return cached
 
     def enabled(self, code: str) -> bool:
         if self.select is not None and not any(code.startswith(p) for p in self.select):

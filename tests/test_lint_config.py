@@ -53,6 +53,10 @@ def test_pyproject_settings_are_found_above_and_flags_override(tmp_path, capsys)
     (tmp_path / "pyproject.toml").write_text(
         '[project]\nname = "x"\n\n[tool.mlfilter]\nignore = ["MF201"]\nfail_on = "error"\n'
         'api = "experiments"\nschema = "schema.json"\n')
+    # the configured snapshot must exist (an unreadable one is a usage error)
+    (tmp_path / "schema.json").write_bytes(
+        (Path(__file__).resolve().parent.parent / "mlfilter" / "data" / "demo_schema.json")
+        .read_bytes())
     sub = tmp_path / "pkg" / "sub"
     sub.mkdir(parents=True)
     (sub / "pyproject.toml").write_text('[project]\nname = "inner, without settings"\n')
@@ -64,10 +68,12 @@ def test_pyproject_settings_are_found_above_and_flags_override(tmp_path, capsys)
         ("MF201",), "error", "experiments", "schema.json")
     status, out, _ = _lint(sub, capsys=capsys)
     # MF201 ignored; MF305 is a warning (below fail-on); mlfilter.check() uses the configured API
-    assert (status, _codes(out)) == (1, ["MF305", "MF222"])
+    # ... and the configured snapshot type-checks the literal filters (MF501: a key the demo
+    # store never logged)
+    assert (status, _codes(out)) == (1, ["MF501", "MF305", "MF222"])
     status, out, _ = _lint(sub, "--ignore", "MF3", "--api", "runs", "--fail-on", "warning",
                            capsys=capsys)
-    assert (status, _codes(out)) == (1, ["MF201", "MF210"])
+    assert (status, _codes(out)) == (1, ["MF201", "MF501", "MF210"])
 
 
 def test_config_file_given_explicitly(tmp_path, capsys):

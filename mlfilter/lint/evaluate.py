@@ -161,9 +161,10 @@ def _contexts(lit: Literal) -> list[str]:
 class Evaluator:
     """Checks the targets of one scanned text (a .py file, or a notebook's cells)."""
 
-    def __init__(self, src: SourceText, finder):
+    def __init__(self, src: SourceText, finder, schema=None):
         self.src = src
         self.finder = finder
+        self.schema = schema  # type-check plain literal filters against it (MF5xx)
         self.findings: list[Finding] = []
 
     # ---- values ---------------------------------------------------------------------------
@@ -207,7 +208,10 @@ class Evaluator:
             return
         from mlfilter.checker import check
 
-        self._check([lit], lambda texts: check(texts[0], target.api))
+        # Type checks need the real text: a filter with f-string placeholders is not compared
+        # with the store (its stand-in values would always look "never logged").
+        schema = self.schema if not lit.has_placeholders else None
+        self._check([lit], lambda texts: check(texts[0], target.api, schema=schema))
 
     def _order_by(self, target: Target) -> None:
         node = self.finder.resolve(target.node)

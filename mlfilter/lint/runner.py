@@ -102,15 +102,15 @@ def _parse(text: str) -> ast.Module:
         raise _Skip("MF913", f"cannot be parsed as Python ({type(e).__name__})") from None
 
 
-def scan_text(text: str, tree: ast.Module | None = None, default_api: str = "runs"
-              ) -> tuple[list[Finding], SourceText]:
+def scan_text(text: str, tree: ast.Module | None = None, default_api: str = "runs",
+              schema=None) -> tuple[list[Finding], SourceText]:
     """Findings of a Python text (before noqa and select/ignore)."""
     from mlfilter.lint.scan_py import find_targets
 
     src = SourceText(text)
     tree = tree if tree is not None else _parse(text)
     targets, finder = find_targets(tree, default_api)
-    return Evaluator(src, finder).run(targets), src
+    return Evaluator(src, finder, schema).run(targets), src
 
 
 def _filter(findings, text: str, src: SourceText, config):
@@ -145,7 +145,7 @@ def lint_source(text: str, config=None) -> list[Finding]:
     from mlfilter.config import Config
 
     config = config or Config()
-    findings, src = scan_text(text, default_api=config.api)
+    findings, src = scan_text(text, default_api=config.api, schema=config.load_schema())
     return _filter(findings, text, src, config)
 
 
@@ -197,7 +197,7 @@ def _verify(text: str, fixes: list[Finding]) -> list[Finding]:
 def fix_round(text: str, config) -> tuple[list[tuple[int, int, str]], int]:
     """The source edits of one round of safe fixes (verified; none if the file would break),
     and how many fixes they make."""
-    findings, src = scan_text(text, default_api=config.api)
+    findings, src = scan_text(text, default_api=config.api, schema=config.load_schema())
     findings = _filter(findings, text, src, config)
     fixes = _verify(text, _choose_fixes(findings))
     edits = sorted((e for f in fixes for e in f.fix.edits), reverse=True)
