@@ -94,9 +94,15 @@ def explain(filter_string: str, store, experiment_ids=None, view_type=None) -> E
     parsed = filt.to_mlflow()
     clauses = [print_node(c) for c in effective_comparisons(filt)]
     view = _view(view_type)
+    from mlfilter.schema.model import store_kind
+
     if not isinstance(store, str):
         raise SchemaError("explain needs a store URI (database or tracking server)")
-    if store.split(":", 1)[0].lower() in ("http", "https"):
+    kind = store_kind(store)
+    if kind == "snapshot":
+        raise SchemaError("explain counts runs, so it needs the store itself (a database or "
+                          "tracking server URI), not a schema snapshot")
+    if kind == "server":
         return _explain_server(filter_string, clauses, store, experiment_ids, view)
     return _explain_database(filter_string, clauses, parsed, store, experiment_ids, view)
 

@@ -96,11 +96,19 @@ def _identity(entity, id_of: str):
     return tuple(parts)
 
 
+# The SQL stores' orders when none is given, where MLflow's in-memory sorters differ from them.
+_DEFAULT_ORDER = {
+    "experiments": ["creation_time DESC", "experiment_id ASC"],
+    "model_versions": ["last_updated_timestamp DESC", "name ASC", "version_number DESC"],
+}
+
+
 def _sort(api: str, entities: list, order_by: list):
     import importlib
 
     module, name = _SORTERS[api]
     sorter = getattr(importlib.import_module(module), name)
+    order_by = order_by or _DEFAULT_ORDER.get(api)
     if api == "traces":
         infos = {id(t.info): t for t in entities}
         ordered = sorter.sort([t.info for t in entities], order_by or None)

@@ -14,7 +14,7 @@ from types import MappingProxyType
 
 from mlfilter.builder.normalize import Complements, Conjunction, merge_in, to_union
 from mlfilter.builder.render import BuildError
-from mlfilter.builder.terms import OrderTerm, Predicate
+from mlfilter.builder.terms import OrderTerm, Predicate, Term
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,8 @@ class Query:
         union = to_union(combined, self.spec.complements)
         union = merge_in(union, self._takes_list)
         if len(union) > 50:
-            raise BuildError(f"this expression needs {len(union)} searches; simplify it")
+            raise BuildError(f"this expression needs {len(union)} searches, more than 50: "
+                             "simplify it (IN lists help)")
         for conj in union:
             self._verify(conj)
         return replace(self, predicate=combined, union=tuple(union))
@@ -120,7 +121,7 @@ class Query:
                 out.extend(e)
             else:
                 out.append(e)
-        rendered = [self._order_entry(e) for e in out]
+        rendered = [self._order_entry(OrderTerm(e) if isinstance(e, Term) else e) for e in out]
         from mlfilter.checker import check_order_by
 
         report = check_order_by(rendered, self.spec.api)
@@ -173,7 +174,9 @@ class Query:
         """{"method", "path", "json" or "params"} of the REST request (one search)."""
         filters = self.filters()
         if len(filters) != 1:
-            raise BuildError(f"this query needs {len(filters)} searches: MLflow has no OR")
+            raise BuildError(f"this query needs {len(filters)} searches (MLflow has no OR) and a "
+                             "REST request is one search: use .searches() for the arguments of "
+                             "each, or .run() to execute and merge them")
         s = self.spec
         body: dict = {}
         if s.scope == "experiment_ids":
@@ -186,7 +189,9 @@ class Query:
             body["filter"] = filters[0]
         limit = self.max_results
         if s.rest_max is not None and limit is not None and limit > s.rest_max:
-            raise BuildError(f"the REST endpoint takes at most {s.rest_max} results per page")
+            raise BuildError(f"the REST endpoint of search_{s.api} takes at most {s.rest_max} "
+                             f"results per page: use .limit({s.rest_max}) or less and follow "
+                             "next_page_token, or .run(), which pages")
         if limit is None and s.api == "experiments":
             limit = 1000  # the endpoint has no default: a missing max_results is a 400
         if limit is not None:
@@ -260,6 +265,7 @@ class Query:
                 return {"field_name": parts[0], "ascending": asc}
             return e
         if isinstance(e, OrderTerm):
+            _check_order_rewrite(self.spec.api, e.term)
             return str(e)
         if isinstance(e, str):
             return e
@@ -275,14 +281,26 @@ class Query:
         from mlfilter.checker import check, parse
 
         text = " AND ".join(leaf.text for leaf in conj)
+        for leaf in conj:
+            _check_rewrite(self.spec.api, leaf.intent.kind, leaf.intent.key, leaf.key, "filter on")
+            _check_line_break(self.spec.api, leaf.intent.kind, leaf.intent.key)
         report = check(text, self.spec.api)
         if not report.ok:
             raise BuildError(_messages(report))
-        meaning_changers = [d for d in report.diagnostics if d.code in _MEANING_CODES]
+        parsed = parse(text, self.spec.api).to_mlflow()
+        same_count = len(parsed) == len(conj)
+        if same_count:
+            for leaf, got in zip(conj, parsed):
+                if leaf.intent.kind in _FREE_KEY_KINDS and got["key"] != leaf.intent.key:
+                    raise BuildError(f"MLflow would read {leaf.text!r} as the key "
+                                     f"{got['key']!r}, not {leaf.intent.key!r}")
+        # MF317 warns about keys with spaces or empty parts around dots; the builder writes such
+        # keys on purpose (quoted), and has just checked that MLflow reads them back.
+        meaning_changers = [d for d in report.diagnostics if d.code in _MEANING_CODES
+                            and not (d.code == "MF317" and same_count)]
         if meaning_changers:
             raise BuildError(_messages(report, meaning_changers))
-        parsed = parse(text, self.spec.api).to_mlflow()
-        if len(parsed) != len(conj):
+        if not same_count:
             raise BuildError(f"MLflow would read {len(parsed)} conditions in {text!r}")
         for leaf, got in zip(conj, parsed):
             if not _same_value(leaf.intent.value, got["value"]):
@@ -290,9 +308,37 @@ class Query:
                                  f"{got['value']!r}, not {leaf.intent.value!r}")
 
 
+def _check_rewrite(api: str, kind: str, key: str, text: str, what: str) -> None:
+    """search_traces rewrites some keys whatever their prefix (`tags.name` is the trace name)."""
+    from mlfilter.apis import get_api
+
+    rewrites = get_api(api).rewrites
+    new = rewrites.get(key.lower()) if kind not in ("attribute", "span") else None
+    if new is not None:
+        raise BuildError(f"search_{api} rewrites the key {key!r} whatever its prefix: `{text}` "
+                         f"would {what} the {new[0] or 'attribute'} `{new[1]}`, so this {kind} "
+                         f"cannot be {'ordered by' if what == 'order by' else 'searched for'}")
+
+
+def _check_line_break(api: str, kind: str, key: str) -> None:
+    """search_logged_models finds the prefix with a regex whose `.` stops at a line break."""
+    if api == "logged_models" and kind != "attribute" and "\n" in key:
+        raise BuildError(f"search_logged_models cannot express the {kind} key {key!r}: MLflow "
+                         "reads a key holding a line break as an unknown field and crashes")
+
+
+def _check_order_rewrite(api: str, term) -> None:
+    _check_rewrite(api, term.kind, term.key, term.text, "order by")
+
+
 # Accepted by MLflow but meaning something else than written: never emitted by the builder.
+# MF302, MF308 and MF310 are conditions that can never match: refused like the others.
 _MEANING_CODES = frozenset({"MF307", "MF312", "MF313", "MF315", "MF317", "MF311", "MF314",
-                            "MF302"})
+                            "MF302", "MF308", "MF310"})
+
+
+# Kinds whose keys are free text: MLflow must read back exactly the key written.
+_FREE_KEY_KINDS = frozenset({"metric", "param", "tag", "metadata", "feedback", "expectation"})
 
 
 def _same_value(intended, got) -> bool:
@@ -327,6 +373,16 @@ def from_string(filter_string: str, api: str = "runs") -> Predicate:
 
     spec = get_api(api)
     for c in effective_comparisons(tree):
+        if spec.parser == "logged_models" and c.op is not None:
+            # search_logged_models has its own parser (unquoting, lists, key aliases)
+            from mlfilter.rules.base import Sink
+            from mlfilter.rules.logged_models import check_logged_model_comparison
+
+            parsed = check_logged_model_comparison(c, spec, Sink())
+            if parsed is not None:
+                kind, key, op, value = parsed
+                intents.append(Intent(_KIND.get(kind, kind), key, c.op.canonical, value))
+                continue
         res = resolve(spec, c.left.text) if c.op is not None else None
         kind = _KIND.get(res.entity.name, res.entity.name) if res and res.entity else "attribute"
         key = res.key if res else c.left.text

@@ -40,7 +40,39 @@ def key_text(prefix: str | None, key: str) -> str:
     for quote in ("`", '"', "'"):
         if quote not in key:
             return f"{prefix}.{quote}{key}{quote}"
-    raise BuildError(f"MLflow cannot express the key {key!r}: it holds every quote character")
+    raise BuildError(f"MLflow cannot express the key {key!r}: it holds every quote character "
+                     "(`, \" and '), and MLflow unquotes keys without escapes; no filter can name "
+                     "it: rename the key, or filter the results yourself")
+
+
+def order_key_text(prefix: str | None, key: str) -> str:
+    """An order_by key MLflow reads back as `key`, ASC or DESC.
+
+    MLflow runs an order_by entry through shlex (backticks turned into double quotes) and keeps
+    shlex's reading of the key when a direction follows; then it strips the entry and one pair
+    of quotes around the key. So: backticks for keys without `"`, backticks, `\\\\` or a final
+    backslash; single quotes for other keys without `'` or backtick; nothing else.
+    (An entry stands alone, so a trailing backslash before the closing quote is harmless.)
+    """
+    text = key_text(prefix, key)
+    if prefix is None or text == f"{prefix}.{key}":
+        return text
+    problem = None
+    if key != key.rstrip():
+        problem = "it ends with whitespace, which MLflow strips"
+    elif len(key) >= 2 and key[0] == key[-1] and key[0] in "'\"`":
+        problem = "MLflow removes the quotes around it"
+    elif "`" in key:
+        problem = "MLflow reads a backtick in order_by as a double quote"
+    elif '"' not in key and "\\\\" not in key and not key.endswith("\\"):
+        return f"{prefix}.`{key}`"  # in double quotes shlex unescapes only \\ and \"
+    elif "'" not in key:
+        return f"{prefix}.'{key}'"  # shlex keeps single-quoted text as it is
+    else:
+        problem = "in order_by a key holding a single quote cannot also hold a double quote, " \
+            "two backslashes in a row or a final backslash"
+    raise BuildError(f"MLflow cannot order by the key {key!r}: {problem}; order the results "
+                     "yourself, or rename the key")
 
 
 def string_text(value: str, single_quotes_only: bool = False) -> str:
@@ -49,7 +81,9 @@ def string_text(value: str, single_quotes_only: bool = False) -> str:
         raise BuildError(f"expected a string value, not {type(value).__name__}")
     if value.endswith("\\"):
         # `'abc\'` would be read as an escaped quote that does not end the string.
-        raise BuildError(f"MLflow cannot express a value ending with a backslash: {value!r}")
+        raise BuildError(f"MLflow cannot express a value ending with a backslash: {value!r} "
+                         "(MLflow's SQL parser reads backslash-quote as an escaped quote); match it "
+                         "with LIKE and `_` for the backslash, or filter the results yourself")
     if "'" not in value:
         return f"'{value}'"
     if single_quotes_only:
@@ -57,7 +91,9 @@ def string_text(value: str, single_quotes_only: bool = False) -> str:
                          f"{value!r} (it keeps double quotes as part of the value)")
     if '"' not in value:
         return f'"{value}"'
-    raise BuildError(f"MLflow cannot express a value holding both quote characters: {value!r}")
+    raise BuildError(f"MLflow cannot express a value holding both quote characters: {value!r} "
+                     "(MLflow has no escapes); use .isin([value]) where the key takes a list, or "
+                     "match it with LIKE and `_` for one of the quotes")
 
 
 def number_text(value) -> str:
@@ -67,7 +103,8 @@ def number_text(value) -> str:
     if isinstance(value, int):
         return str(value)
     if math.isnan(value):
-        raise BuildError("MLflow cannot compare with NaN")
+        raise BuildError("MLflow cannot compare with NaN (no literal reads as NaN); drop the "
+                         "condition, or filter the results yourself")
     if math.isinf(value):
         return "1e400" if value > 0 else "-1e400"  # MLflow's float() reads these as ±inf
     text = repr(value)
@@ -89,8 +126,26 @@ def list_text(values, single_quotes_only: bool = False) -> str:
     for item in items:
         if not isinstance(item, str):
             raise BuildError(f"MLflow lists hold only strings, not {item!r} (quote numbers)")
-        out.append(string_text(item, single_quotes_only) if "\\" not in item else repr(item))
+        out.append(_python_string(item))
     return "(" + ", ".join(out) + ("," if len(out) == 1 else "") + ")"
+
+
+def _python_string(value: str) -> str:
+    """A single-quoted Python literal (MLflow reads lists with ast.literal_eval) in which no
+    backslash precedes a quote: sqlparse takes `\\'` for an escaped quote and can then split the
+    list in the wrong place. So `\\` is written `\\x5c`, `'` is `\\x27`, and unprintable
+    characters get Python's escapes: any string can be a list item."""
+    out = []
+    for ch in value:
+        if ch == "\\":
+            out.append("\\x5c")
+        elif ch == "'":
+            out.append("\\x27")
+        elif ch.isprintable():
+            out.append(ch)
+        else:
+            out.append(repr(ch)[1:-1])  # \n, \t, \x00, \u200b
+    return "'" + "".join(out) + "'"
 
 
 def param_value(value) -> str:

@@ -18,6 +18,7 @@ from mlfilter.builder.render import (
     key_text,
     list_text,
     number_text,
+    order_key_text,
     param_value,
     string_text,
 )
@@ -115,7 +116,14 @@ class OrderTerm:
     ascending: bool = True
 
     def __str__(self) -> str:
-        return self.term.text + ("" if self.ascending else " DESC")
+        t = self.term
+        if t.kind == "attribute" and _plain(t.key) and "." not in t.key:
+            text = t.key  # MLflow's order_by reads bare attribute names, `timestamp` included
+        elif t.prefix and t.text != f"{t.prefix}.{t.key}":
+            text = order_key_text(t.prefix, t.key)
+        else:
+            text = t.text
+        return text + ("" if self.ascending else " DESC")
 
     def _repr_html_(self) -> str:  # notebooks (mlfilter/display.py)
         from mlfilter.display import order_html
@@ -126,10 +134,10 @@ class OrderTerm:
 class Term:
     """A key of one kind (`F.metric("acc")`); comparisons make predicates."""
 
-    __slots__ = ("kind", "key", "text", "value_kind")
+    __slots__ = ("kind", "key", "prefix", "text", "value_kind")
 
     def __init__(self, kind: str, prefix: str | None, key: str, value_kind: str):
-        self.kind, self.key, self.value_kind = kind, key, value_kind
+        self.kind, self.key, self.prefix, self.value_kind = kind, key, prefix, value_kind
         self.text = key_text(prefix, key)
 
     __hash__ = None
@@ -197,7 +205,13 @@ class Term:
             raise BuildError(f"MLflow compares a key with a value, not with {value!r}")
         if self.value_kind == "number" and not pattern:
             value = epoch_ms(value)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) and not (
+                    isinstance(value, str) and self.key == "version_number"):
+                raise BuildError(f"{self!r} compares with a number (or a date or datetime for "
+                                 f"a time), not {value!r}")
             if isinstance(value, str) and self.kind == "attribute" and self.key == "version_number":
+                if not value.strip().lstrip("+-").isdigit():
+                    raise BuildError(f"{self!r} compares with a version number, not {value!r}")
                 value = int(value)
             text, intended = number_text(value), value
         elif self.value_kind == "assessment" and not pattern and not isinstance(value, str):

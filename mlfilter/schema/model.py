@@ -43,6 +43,7 @@ class ExperimentInfo:
     tags: dict[str, KeyInfo] = field(default_factory=dict)
     datasets: dict[str, list[str]] = field(default_factory=dict)  # name -> contexts
     experiment_tags: dict[str, KeyInfo] = field(default_factory=dict)
+    complete: bool = True  # False: only the newest runs were read (a tracking server's MAX_RUNS)
 
 
 @dataclass
@@ -116,20 +117,16 @@ class Schema:
         through SQLAlchemy, or a tracking server (http://, https://) through the MLflow client."""
         from mlfilter.schema.errors import SchemaError
 
-        scheme = uri.split(":", 1)[0].lower() if isinstance(uri, str) else ""
-        if scheme in ("http", "https"):
+        kind = store_kind(uri)
+        if kind == "server":
             from mlfilter.schema.server import read_server
 
             return read_server(uri, experiments, progress)
-        if scheme.startswith(("sqlite", "postgresql", "mysql", "mssql")):
+        if kind == "database":
             from mlfilter.schema.store import read_database
 
             return read_database(uri, experiments, progress)
-        if isinstance(uri, str) and uri.endswith(".json"):
-            return cls.load(uri)
-        raise SchemaError(f"unsupported store URI {mask(uri)!r}: use sqlite:///path, "
-                          "postgresql://..., mysql+pymysql://..., http(s)://server, or a .json "
-                          "snapshot")
+        return cls.load(uri)
 
     # ---- views --------------------------------------------------------------------------------
     @property
@@ -181,6 +178,24 @@ class Schema:
         return out
 
 
+def store_kind(uri) -> str:
+    """"server" (http, https), "database" (a SQLAlchemy URI MLflow supports) or "snapshot" (a
+    .json file); a SchemaError for anything else."""
+    from mlfilter.schema.errors import SchemaError
+
+    scheme = uri.split(":", 1)[0].lower() if isinstance(uri, str) and ":" in uri else ""
+    if scheme in ("http", "https"):
+        return "server"
+    if scheme.split("+", 1)[0] in ("sqlite", "postgresql", "mysql", "mariadb",
+                                   "mssql"):
+        return "database"
+    if isinstance(uri, str) and uri.endswith(".json"):
+        return "snapshot"
+    raise SchemaError(f"unsupported store URI {mask(uri)!r}: use sqlite:///path, "
+                      "postgresql://..., mysql+pymysql://..., http(s)://server, or a .json "
+                      "snapshot")
+
+
 def merged(infos: list[dict[str, KeyInfo]]) -> dict[str, KeyInfo]:
     """Key infos of several experiments combined (samples united, counts added)."""
     out: dict[str, KeyInfo] = {}
@@ -228,8 +243,10 @@ def mask(uri) -> str:
     import re
 
     text = str(uri)
-    text = re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", text)
-    return re.sub(r"(?i)((?:password|passwd|pwd|token|secret|api[_-]?key)=)[^&;]*", r"\1***", text)
+    # user:password@ (a password may hold '/', ':' and more: SQLAlchemy splits at the '@')
+    text = re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", text)
+    return re.sub(r"(?i)((?:password|passwd|pwd|token|secret|api[_-]?key)=)[^&;\s'\"]*", r"\1***",
+                  text)
 
 
 def _keys(data: dict) -> dict[str, KeyInfo]:
@@ -247,4 +264,5 @@ def _experiment(data: dict) -> ExperimentInfo:
         tags=_keys(data.get("tags", {})),
         datasets={k: list(v) for k, v in data.get("datasets", {}).items()},
         experiment_tags=_keys(data.get("experiment_tags", {})),
+        complete=bool(data.get("complete", True)),
     )

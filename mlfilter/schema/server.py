@@ -132,6 +132,8 @@ def _fold_runs(client, experiment_id: str, info: ExperimentInfo) -> None:
         token = page.token
         if not token:
             break
+    if token:  # stopped at MAX_RUNS: older runs may hold other keys and values
+        info.complete = False
     for part in ("params", "tags"):
         for key, distinct in values[part].items():
             k = getattr(info, part)[key]

@@ -17,6 +17,7 @@ from mlfilter.schema.model import (
 )
 
 CONNECT_TIMEOUT = 5  # seconds
+QUERY_TIMEOUT = 600  # seconds without a byte from a MySQL server, once connected (PyMySQL)
 MAX_SAMPLED_VALUE = 1000  # longer values are counted but not kept in samples
 
 
@@ -67,7 +68,20 @@ def read_only_engine(uri: str):
     if backend in ("mysql", "mariadb"):
         args = {"connect_timeout": CONNECT_TIMEOUT,
                 "init_command": "SET SESSION TRANSACTION READ ONLY"}
-        return sa.create_engine(url, connect_args=args)
+        pymysql = url.get_driver_name() == "pymysql"
+        if pymysql:
+            # PyMySQL's connect_timeout bounds the TCP connect only: a server that accepts and
+            # never answers would hang the handshake forever. Bound the handshake's reads too,
+            # then give queries (aggregates over a big store) a longer bound once connected.
+            args["read_timeout"] = args["write_timeout"] = CONNECT_TIMEOUT
+        engine = sa.create_engine(url, connect_args=args)
+        if pymysql:
+            @sa.event.listens_for(engine, "connect")
+            def _query_timeouts(dbapi_connection, _record):
+                if hasattr(dbapi_connection, "_read_timeout"):
+                    dbapi_connection._read_timeout = QUERY_TIMEOUT
+                    dbapi_connection._write_timeout = QUERY_TIMEOUT
+        return engine
     raise SchemaError(f"unsupported database {backend!r} in {mask(uri)}")
 
 
@@ -126,6 +140,7 @@ def read_database(uri: str, experiments=None, progress=None) -> Schema:
     with connect(uri) as conn:
         revision = check_revision(conn, uri)
         t = _tables(sa)
+        t.x = _exact_for(conn, sa)
         say("experiments")
         exp_rows = conn.execute(sa.select(t.experiments.c.experiment_id, t.experiments.c.name,
                                           t.experiments.c.lifecycle_stage)).all()
@@ -144,7 +159,7 @@ def read_database(uri: str, experiments=None, progress=None) -> Schema:
             schema.experiments[str(eid)].runs[f"{stage}/{status}"] = n
         for attr, table in (("params", t.params), ("tags", t.tags)):
             say(attr)
-            _key_values(conn, sa, table, runs, in_scope, schema, attr)
+            _key_values(conn, sa, table, runs, in_scope, schema, attr, t.x)
         say("metrics")
         _metrics(conn, sa, t, in_scope, schema)
         say("datasets")
@@ -152,8 +167,9 @@ def read_database(uri: str, experiments=None, progress=None) -> Schema:
         say("experiment tags")
         _experiment_tags(conn, sa, t, ids, schema)
         say("model registry")
-        schema.registered_models = _registry(conn, sa, t.registered_models, t.registered_model_tags)
-        schema.model_versions = _registry(conn, sa, t.model_versions, t.model_version_tags)
+        schema.registered_models = _registry(conn, sa, t.registered_models,
+                                             t.registered_model_tags, t.x)
+        schema.model_versions = _registry(conn, sa, t.model_versions, t.model_version_tags, t.x)
         say("logged models and traces")
         schema.logged_models = _entity_keys(conn, sa, t, ids, "logged")
         schema.traces = _entity_keys(conn, sa, t, ids, "trace")
@@ -205,46 +221,68 @@ def _tables(sa):
     return t
 
 
-def _samples(conn, sa, group_cols, value_col, base, where):
-    """Up to SAMPLE_SIZE distinct values per group (most frequent first), with ROW_NUMBER."""
+def _exact_for(conn, sa):
+    """MySQL and MariaDB compare (and GROUP BY, COUNT DISTINCT) strings with case-insensitive,
+    space-padded collations, where 'adam', 'Adam' and 'adam ' are one value; MLflow's search
+    compares them with BINARY, so the schema must too. Elsewhere a column is used as is."""
+    if conn.dialect.name in ("mysql", "mariadb"):
+        return lambda col: sa.func.binary(col)
+    return lambda col: col
+
+
+def _text(value):
+    """A value read through BINARY comes back as bytes."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).decode("utf-8", "replace")
+    return value
+
+
+def _key_stats(conn, sa, groups, key, value, base, where, active=None) -> dict:
+    """{(group..., key): KeyInfo} in one query: entities (rows: a key has one value per run,
+    model or trace), active ones, distinct values and up to SAMPLE_SIZE of them (most frequent
+    first), from one GROUP BY (group..., key, value) and window functions over its result.
+    String columns come wrapped by _exact_for; `active` is 1 for an active entity, else 0."""
+    names = [f"g{i}" for i in range(len(groups))]
     counted = (
-        sa.select(*group_cols, value_col.label("v"), sa.func.count().label("n"))
-        .select_from(base).where(where).group_by(*group_cols, value_col).subquery()
+        sa.select(*[g.label(n) for g, n in zip(groups, names)], key.label("k"), value.label("v"),
+                  sa.func.count().label("n"),
+                  sa.func.sum(sa.literal_column("1") if active is None else active).label("na"))
+        .select_from(base).where(where).group_by(*groups, key, value).subquery()
     )
-    keys = [counted.c[col.name] for col in group_cols]
+    part = [counted.c[n] for n in names] + [counted.c.k]
+    not_null = sa.case((counted.c.v.is_(None), 0), else_=1)
     ranked = sa.select(
-        *keys, counted.c.v,
-        sa.func.row_number().over(partition_by=keys, order_by=(counted.c.n.desc(), counted.c.v))
+        *part, counted.c.v,
+        sa.func.row_number().over(partition_by=part, order_by=(counted.c.n.desc(), counted.c.v))
         .label("rn"),
+        sa.func.sum(not_null).over(partition_by=part).label("d"),
+        sa.func.sum(counted.c.n).over(partition_by=part).label("tot"),
+        sa.func.sum(counted.c.na).over(partition_by=part).label("act"),
     ).subquery()
-    rows = conn.execute(
-        sa.select(*[ranked.c[col.name] for col in group_cols], ranked.c.v)
-        .where(ranked.c.rn <= SAMPLE_SIZE)
-    )
     out: dict = {}
-    for *group, value in rows:
-        if value is not None and len(value) <= MAX_SAMPLED_VALUE:
-            out.setdefault(tuple(str(g) for g in group), []).append(value)
+    rows = conn.execute(
+        sa.select(*[ranked.c[n] for n in names], ranked.c.k, ranked.c.v, ranked.c.d,
+                  ranked.c.tot, ranked.c.act).where(ranked.c.rn <= SAMPLE_SIZE))
+    for *group, k, v, distinct, total, n_active in rows:
+        ident = (*(str(g) for g in group), _text(k))
+        info = out.get(ident)
+        if info is None:
+            info = out[ident] = KeyInfo(int(total), int(n_active), int(distinct))
+        v = _text(v)
+        if v is not None and len(v) <= MAX_SAMPLED_VALUE:
+            info.sample.append(v)
+    for info in out.values():
+        info.kind = value_kind(info.sample)
     return out
 
 
-def _key_values(conn, sa, table, runs, in_scope, schema, attr):
+def _key_values(conn, sa, table, runs, in_scope, schema, attr, x):
     base = table.join(runs, runs.c.run_uuid == table.c.run_uuid)
-    active = sa.case((runs.c.lifecycle_stage == "active", table.c.run_uuid))
-    rows = conn.execute(
-        sa.select(runs.c.experiment_id, table.c.key, sa.func.count(sa.distinct(table.c.run_uuid)),
-                  sa.func.count(sa.distinct(active)), sa.func.count(sa.distinct(table.c.value)))
-        .select_from(base).where(in_scope).group_by(runs.c.experiment_id, table.c.key)
-    )
-    for eid, key, n, n_active, distinct in rows:
-        getattr(schema.experiments[str(eid)], attr)[key] = KeyInfo(n, n_active, distinct)
-    samples = _samples(conn, sa, [runs.c.experiment_id, table.c.key], table.c.value, base,
-                       in_scope)
-    for (eid, key), values in samples.items():
-        info = getattr(schema.experiments[eid], attr).get(key)
-        if info is not None:
-            info.sample = values
-            info.kind = value_kind(values)
+    active = sa.case((runs.c.lifecycle_stage == "active", 1), else_=0)
+    stats = _key_stats(conn, sa, [runs.c.experiment_id], x(table.c.key), x(table.c.value), base,
+                       in_scope, active)
+    for (eid, key), info in stats.items():
+        getattr(schema.experiments[eid], attr)[key] = info
 
 
 def _metrics(conn, sa, t, in_scope, schema):
@@ -252,15 +290,16 @@ def _metrics(conn, sa, t, in_scope, schema):
     base = m.join(runs, runs.c.run_uuid == m.c.run_uuid)
     is_nan = m.c.is_nan == sa.true()
     finite = sa.case((is_nan, None), else_=m.c.value)
+    key = t.x(m.c.key)
     rows = conn.execute(
-        sa.select(runs.c.experiment_id, m.c.key, sa.func.count(),
+        sa.select(runs.c.experiment_id, key, sa.func.count(),
                   sa.func.sum(sa.case((runs.c.lifecycle_stage == "active", 1), else_=0)),
                   sa.func.min(finite), sa.func.max(finite),
                   sa.func.sum(sa.case((is_nan, 1), else_=0)))
-        .select_from(base).where(in_scope).group_by(runs.c.experiment_id, m.c.key)
+        .select_from(base).where(in_scope).group_by(runs.c.experiment_id, key)
     )
-    for eid, key, n, n_active, lo, hi, nans in rows:
-        schema.experiments[str(eid)].metrics[key] = KeyInfo(
+    for eid, key_name, n, n_active, lo, hi, nans in rows:
+        schema.experiments[str(eid)].metrics[_text(key_name)] = KeyInfo(
             n, int(n_active or 0), kind="float",
             minimum=None if lo is None else float(lo), maximum=None if hi is None else float(hi),
             nan=int(nans or 0))
@@ -270,10 +309,12 @@ def _datasets(conn, sa, t, ids, schema):
     d, i, it = t.datasets, t.inputs, t.input_tags
     base = d.outerjoin(i, i.c.source_id == d.c.dataset_uuid).outerjoin(
         it, sa.and_(it.c.input_uuid == i.c.input_uuid, it.c.name == "mlflow.data.context"))
-    rows = conn.execute(sa.select(d.c.experiment_id, d.c.name, it.c.value).select_from(base)
-                        .where(d.c.experiment_id.in_(ids)).group_by(d.c.experiment_id, d.c.name,
-                                                                     it.c.value).limit(10000))
+    name_col, context_col = t.x(d.c.name), t.x(it.c.value)
+    rows = conn.execute(sa.select(d.c.experiment_id, name_col, context_col).select_from(base)
+                        .where(d.c.experiment_id.in_(ids))
+                        .group_by(d.c.experiment_id, name_col, context_col).limit(10000))
     for eid, name, context in rows:
+        name, context = _text(name), _text(context)
         contexts = schema.experiments[str(eid)].datasets.setdefault(name, [])
         if context is not None and context not in contexts:
             contexts.append(context)
@@ -281,34 +322,24 @@ def _datasets(conn, sa, t, ids, schema):
 
 def _experiment_tags(conn, sa, t, ids, schema):
     et = t.experiment_tags
-    for eid, key, n, distinct in conn.execute(
-        sa.select(et.c.experiment_id, et.c.key, sa.func.count(), sa.func.count(sa.distinct(et.c.value)))
-        .where(et.c.experiment_id.in_(ids)).group_by(et.c.experiment_id, et.c.key)
-    ):
-        schema.experiments[str(eid)].experiment_tags[key] = KeyInfo(n, n, distinct)
-    for (eid, key), values in _samples(conn, sa, [et.c.experiment_id, et.c.key], et.c.value, et,
-                                       et.c.experiment_id.in_(ids)).items():
-        info = schema.experiments[eid].experiment_tags.get(key)
-        if info is not None:
-            info.sample, info.kind = values, value_kind(values)
+    stats = _key_stats(conn, sa, [et.c.experiment_id], t.x(et.c.key), t.x(et.c.value), et,
+                       et.c.experiment_id.in_(ids))
+    for (eid, key), info in stats.items():
+        schema.experiments[eid].experiment_tags[key] = info
 
 
-def _registry(conn, sa, entity, tags) -> dict[str, KeyInfo]:
+def _registry(conn, sa, entity, tags, x) -> dict[str, KeyInfo]:
     """`name` (the models' names) and `tags.<key>` of registered models or model versions."""
     out: dict[str, KeyInfo] = {}
-    n, distinct = conn.execute(sa.select(sa.func.count(), sa.func.count(sa.distinct(entity.c.name)))
+    name = x(entity.c.name)
+    n, distinct = conn.execute(sa.select(sa.func.count(), sa.func.count(sa.distinct(name)))
                                .select_from(entity)).one()
-    names = [r[0] for r in conn.execute(sa.select(entity.c.name).distinct()
-                                         .order_by(entity.c.name).limit(SAMPLE_SIZE))]
+    names = [_text(r[0]) for r in conn.execute(sa.select(name).distinct()
+                                                .order_by(name).limit(SAMPLE_SIZE))]
     out["name"] = KeyInfo(n, n, distinct, names, value_kind(names))
-    for key, count, d in conn.execute(sa.select(tags.c.key, sa.func.count(),
-                                                sa.func.count(sa.distinct(tags.c.value)))
-                                      .group_by(tags.c.key)):
-        out[f"tags.{key}"] = KeyInfo(count, count, d)
-    for (key,), values in _samples(conn, sa, [tags.c.key], tags.c.value, tags, sa.true()).items():
-        info = out.get(f"tags.{key}")
-        if info is not None:
-            info.sample, info.kind = values, value_kind(values)
+    for (key,), info in _key_stats(conn, sa, [], x(tags.c.key), x(tags.c.value), tags,
+                                   sa.true()).items():
+        out[f"tags.{key}"] = info
     return out
 
 
@@ -326,24 +357,19 @@ def _entity_keys(conn, sa, t, ids, which) -> dict[str, dict[str, KeyInfo]]:
                                                     t.trace_metadata.c.request_id))}
     out: dict[str, dict[str, KeyInfo]] = {}
     for part, (table, key_name, value_name, base) in parts.items():
-        key_col, value_col = table.c[key_name], table.c[value_name]
+        key_col, value_col = t.x(table.c[key_name]), t.x(table.c[value_name])
         where = (t.trace_info.c.experiment_id if which == "trace" else table.c.experiment_id).in_(ids)
-        infos = out.setdefault(part, {})
-        for key, n, d in conn.execute(sa.select(key_col, sa.func.count(),
-                                                sa.func.count(sa.distinct(value_col)))
-                                      .select_from(base).where(where).group_by(key_col)):
-            infos[key] = KeyInfo(n, n, d)
-        for (key,), values in _samples(conn, sa, [key_col], value_col, base, where).items():
-            if key in infos:
-                infos[key].sample, infos[key].kind = values, value_kind(values)
+        out[part] = {key: info for (key,), info in
+                     _key_stats(conn, sa, [], key_col, value_col, base, where).items()}
     if which == "logged":
         lm = t.logged_metrics
+        metric_name = t.x(lm.c.metric_name)
         out["metrics"] = {
-            key: KeyInfo(n, n, kind="float", minimum=lo, maximum=hi)
+            _text(key): KeyInfo(n, n, kind="float", minimum=lo, maximum=hi)
             for key, n, lo, hi in conn.execute(
-                sa.select(lm.c.metric_name, sa.func.count(), sa.func.min(lm.c.metric_value),
+                sa.select(metric_name, sa.func.count(), sa.func.min(lm.c.metric_value),
                           sa.func.max(lm.c.metric_value))
-                .where(lm.c.experiment_id.in_(ids)).group_by(lm.c.metric_name))
+                .where(lm.c.experiment_id.in_(ids)).group_by(metric_name))
         }
     else:
         ti = t.trace_info

@@ -28,6 +28,10 @@ def typecheck(filt: ast.Filter, comparisons, api: Api, schema: Schema, experimen
     if api.name != "runs":
         return _typecheck_other(comparisons, api, schema, emit)
     experiments = _experiments(schema, experiment_ids, emit)
+    if experiments is None:
+        return  # an experiment the schema does not hold may have any key: MF508 only
+    if not all(e.complete for e in experiments):
+        return  # only its newest runs were read (a tracking server): nothing can be ruled out
     where = _where(experiments)
     keys = {entity: merged([getattr(e, field) for e in experiments])
             for entity, field in _ENTITY_FIELD.items()}
@@ -45,6 +49,11 @@ def typecheck(filt: ast.Filter, comparisons, api: Api, schema: Schema, experimen
             continue
         info = keys[entity].get(key)
         if info is None:
+            if c.op.canonical == "IS NULL":
+                continue  # no run has the key, so every run matches
+            if (c.op.canonical == "IS NOT NULL" and _keys_ignore_case(schema)
+                    and any(k.lower() == key.lower() for k in keys[entity])):
+                continue  # MLflow's IS [NOT] NULL compares keys with the column's collation
             _never_logged(c, res, entity, key, keys, where, emit)
             continue
         if active_only and info.entities and not info.active and c.op.canonical != "IS NULL":
@@ -54,7 +63,17 @@ def typecheck(filt: ast.Filter, comparisons, api: Api, schema: Schema, experimen
         if entity == "metric":
             _threshold(c, key, info, where, emit)
         else:
-            _values(c, entity, key, info, where, emit, is_run_name=res.key in _RUN_NAME_KEYS)
+            _values(c, entity, key, info, where, emit, is_run_name=res.key in _RUN_NAME_KEYS,
+                    like_escapes=_like_escapes(schema))
+
+
+def _keys_ignore_case(schema: Schema) -> bool:
+    """MLflow's IS NULL / IS NOT NULL compare keys with `=` (not BINARY), so on MySQL and
+    MariaDB, whose default collations ignore case, `tags.Team IS NOT NULL` finds `team`. True
+    unless the schema was read from a database known to compare exactly (SQLite, PostgreSQL);
+    a tracking server or a snapshot of unknown origin may sit on MySQL."""
+    scheme = schema.source.split(":", 1)[0].lower() if "://" in schema.source else ""
+    return not scheme.startswith(("sqlite", "postgresql"))
 
 
 def _experiments(schema: Schema, experiment_ids, emit: Sink):
@@ -68,7 +87,7 @@ def _experiments(schema: Schema, experiment_ids, emit: Sink):
                  f"({schema.source or 'snapshot'})", "dump the schema again, or check the id")
         else:
             out.append(exp)
-    return out
+    return out if len(out) == len(experiment_ids or list(schema.experiments)) else None
 
 
 def _where(experiments) -> str:
@@ -112,7 +131,8 @@ def _key_text(written: str, key_text: str, new_key: str) -> str:
                                                        else f"`{new_key}`")
 
 
-def _values(c, entity, key, info: KeyInfo, where, emit: Sink, is_run_name=False) -> None:
+def _values(c, entity, key, info: KeyInfo, where, emit: Sink, is_run_name=False,
+            like_escapes=(False, True)) -> None:
     op, v = c.op.canonical, c.right
     if not info.complete or v is None:
         return
@@ -132,8 +152,8 @@ def _values(c, entity, key, info: KeyInfo, where, emit: Sink, is_run_name=False)
                 hint = f"did you mean {close!r}? {hint}"
             emit(code, v.span, f"{what} {missing[0]!r} in {where}", hint, fix)
     elif op in ("LIKE", "ILIKE") and isinstance(v, ast.String):
-        pattern = _like_regex(v.inner, op == "ILIKE")
-        if not any(pattern.fullmatch(s) for s in info.sample):
+        patterns = [_like_regex(v.inner, op == "ILIKE", escapes) for escapes in like_escapes]
+        if not any(p.fullmatch(s) for p in patterns for s in info.sample):
             emit("MF503", v.span, f"{op} {v.text} matches no logged value of {shown} in {where}",
                  f"logged values: {_list(info.sample)}")
 
@@ -188,11 +208,30 @@ def _requote(text: str) -> str:
     return f"'{text}'" if "'" not in text else f'"{text}"'
 
 
-def _like_regex(pattern: str, ignore_case: bool):
+def _like_regex(pattern: str, ignore_case: bool, escapes: bool = False):
+    """LIKE as a regex. MLflow emits no ESCAPE clause: a backslash escapes the next character on
+    PostgreSQL and MySQL (`escapes`), and is a plain character on SQLite."""
     out = []
-    for ch in pattern:
+    chars = iter(pattern)
+    for ch in chars:
+        if escapes and ch == "\\":
+            ch = next(chars, "\\")
+            out.append(re.escape(ch))
+            continue
         out.append(".*" if ch == "%" else "." if ch == "_" else re.escape(ch))
     return re.compile("".join(out), re.S | (re.I if ignore_case else 0))
+
+
+def _like_escapes(schema: Schema) -> tuple[bool, ...]:
+    """How the store's database reads a backslash in LIKE: (False,) on SQLite, (True,) on
+    PostgreSQL and MySQL; both when the schema does not say (a server, a snapshot of unknown
+    origin), and MF503 then needs a pattern that matches nothing either way."""
+    scheme = schema.source.split(":", 1)[0].lower() if "://" in schema.source else ""
+    if scheme.startswith("sqlite"):
+        return (False,)
+    if scheme.startswith(("postgresql", "mysql", "mariadb")):
+        return (True,)
+    return (False, True)
 
 
 def _typecheck_other(comparisons, api: Api, schema: Schema, emit: Sink) -> None:
