@@ -159,8 +159,10 @@ def mlflow_server(tmp_path_factory):
     finally:
         try:
             os.killpg(proc.pid, signal.SIGTERM)  # the server and the workers it started
-            proc.wait(timeout=20)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        except ProcessLookupError:  # already gone
             proc.wait(timeout=10)
         log.close()
