@@ -114,6 +114,7 @@ def test_model_versions_filters(text):
 @example(text="foo = 'x'")
 @example(text="creation_time!=NaN")
 @example(text="metrics.score > '0.5'")
+@example(text="AND params.foo = 0x10")  # a hex literal forms no comparison in sqlparse
 def test_logged_models_filters(text):
     assert_same_filter_verdict("logged_models", text)
 

@@ -54,6 +54,11 @@ def check_logged_model_comparison(c: ast.Comparison, api: Api, emit: Sink) -> tu
             isinstance(c.left, ast.String) and c.left.quote == "'" and c.op.canonical in ("IN", "NOT IN"):
         emit("MF217", c.left.span, "a condition must start with its key")
         return None
+    if value_class(c.right) == "hex":
+        # sqlparse's hexadecimal literal does not form a comparison: MLflow rejects the filter.
+        emit("MF201", c.right.span, f"MLflow's SQL parser does not read `{c.right.text}` as a value",
+             f"quote it ('{c.right.text}') or write the number in decimal")
+        return None
     if isinstance(c.right, ast.Name) and c.right.keyword:
         emit("MF201", c.right.span, f"MLflow's SQL parser reads `{c.right.text}` as a keyword, "
              "not a value", f"quote it: '{c.right.text}'",

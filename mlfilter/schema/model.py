@@ -115,8 +115,6 @@ class Schema:
     def from_store(cls, uri: str, experiments=None, progress=None) -> Schema:
         """Read a tracking store: a database URI (sqlite:///, postgresql://, mysql+pymysql://)
         through SQLAlchemy, or a tracking server (http://, https://) through the MLflow client."""
-        from mlfilter.schema.errors import SchemaError
-
         kind = store_kind(uri)
         if kind == "server":
             from mlfilter.schema.server import read_server
