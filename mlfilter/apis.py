@@ -71,7 +71,6 @@ class OrderBy:
     duplicates_crash: bool  # two entries on one column make MLflow crash (500)
     same_column: tuple[frozenset[str], ...] = ()  # aliases of one column, for duplicates
     entity_prefixes: bool = True  # `attribute.name` is read (registered models: no prefixes)
-    renames: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     dicts: bool = False  # logged models take dicts
     crash_keys: frozenset[str] = frozenset()  # keys MLflow accepts and then crashes on (500)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mlfilter.diagnostics import Applicability, Diagnostic, Edit
+from mlfilter.diagnostics import Applicability, Edit
 
 
 def apply_fixes(text: str, diagnostics, unsafe: bool = False) -> str:
@@ -39,4 +39,4 @@ def fix_filter(filter_string: str, api: str = "runs", unsafe: bool = False,
     return text
 
 
-__all__ = ["apply_fixes", "fix_filter", "Diagnostic"]
+__all__ = ["apply_fixes", "fix_filter"]

@@ -8,7 +8,7 @@ import re
 import stat
 
 from mlfilter.lint.runner import (MAX_FIX_ROUNDS, FileResult, Reported, _decode, _filter, _parse,
-                                  _Skip, apply_edits, fix_round, scan_text, write_atomic)
+                                  _Skip, apply_edits, fix_round, scan_text)
 from mlfilter.lint.sourcemap import SourceText
 from mlfilter.rules.registry import severity
 
