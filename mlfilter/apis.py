@@ -1,6 +1,9 @@
-"""What each MLflow search API accepts, as data (MLflow 3.17.2, see mlfilter/_target.py).
+"""What each MLflow search API accepts, as data.
 
-The checker reads these tables and does the branching; a rule never asks which API it is.
+The tables describe the newest supported release (mlfilter.versions.NEWEST); CHANGES says, per
+release, how older ones differed, and BACKEND_FACTS how the database changes a verdict. `api_for`
+applies both and gives the table of one (API, version, backend). The checker reads these tables
+and does the branching; a rule never asks which API, version or backend it is.
 Sources: mlflow/utils/search_utils.py (SearchUtils and its per-API subclasses: parse-time rules),
 mlflow/store/tracking/sqlalchemy_store.py and mlflow/store/model_registry/sqlalchemy_store.py
 (store-time comparator checks), mlflow/utils/search_logged_model_utils.py (logged models), and
@@ -9,8 +12,9 @@ mlflow/store/tracking/sqlalchemy_store.py and mlflow/store/model_registry/sqlalc
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
+from typing import Any
 
 # Comparators, in MLflow's upper-case spelling.
 NUMERIC_OPS = frozenset({"=", "!=", "<", "<=", ">", ">="})
@@ -94,10 +98,18 @@ class Api:
     order_by: OrderBy | None = None
     max_results: int | None = None
     view_type: bool = False
-    # SQLite joins at most 64 tables in one SELECT; the searched table is one of them. Past
-    # that, MLflow answers 503 ("at most 64 tables in a join"). (MySQL allows 61; PostgreSQL
-    # has no such limit.)
-    sqlite_join_limit: int = 64
+    available: bool = True  # the release has this search API at all
+    logged_model_status: str = "enum"  # "enum": status names are validated and mapped to the
+    #                                     integer column; "text": compared as text, never match
+    # The target these facts are for (set by api_for).
+    version: str = "3.18.0"
+    backend: str = "sqlite"
+    # Tables one SELECT may join (the searched table is one of them); None: no limit. Past it
+    # the database refuses the query (SQLite: MLflow answers 503).
+    join_limit: int | None = 64
+    # The database fails on an integer literal outside 64 bits (SQLite: "Python int too large").
+    int64_crash: bool = True
+    rlike: bool = True  # the database has a regex match MLflow can use for RLIKE
 
     def entity_for_prefix(self, prefix: str) -> Entity | None:
         for entity in self.entities:
@@ -177,7 +189,6 @@ RUNS = Api(
 )
 
 # ---- search_experiments: SearchExperimentsUtils, _get_search_experiments_filter_clauses ------
-# MLflow 3.17.2 compares comparators as written here: lower-case `like` is rejected.
 _EXP_TIME = Target(
     NUMBERS, NUMERIC_OPS, kind="number", output="number", int_only=True, time_ms=True, int64=True
 )
@@ -187,14 +198,14 @@ EXPERIMENTS = Api(
     parser="search_utils",
     entities=(
         Entity("tag", ("tag", "tags"), target=Target(frozenset({STR}), STRING_OPS | NULL_OPS,
-                                                      case_sensitive_ops=True, joins=1)),
+                                                      joins=1)),
         Entity(
             "attribute",
-            ("attribute",),
+            ("attribute", "attributes"),
             keys=_keys(
-                name=Target(frozenset({STR}), STRING_OPS, case_sensitive_ops=True),
+                name=Target(frozenset({STR}), STRING_OPS),
                 experiment_id=Target(frozenset({STR, LIST}), frozenset({"=", "!="}) | LIST_OPS,
-                                     int_string=True, case_sensitive_ops=True, int64=True),
+                                     int_string=True, int64=True),
                 creation_time=_EXP_TIME,
                 last_update_time=_EXP_TIME,
             ),
@@ -214,7 +225,7 @@ EXPERIMENTS = Api(
 )
 
 # ---- search_registered_models / search_model_versions: SearchModelUtils and
-# SearchModelVersionUtils. 3.17.2's parsers unpack three tokens, so IS NULL crashes (ValueError).
+# SearchModelVersionUtils.
 _REGISTRY_TAG = Target(frozenset({STR}), STRING_OPS)
 REGISTERED_MODELS = Api(
     name="registered_models",
@@ -232,7 +243,6 @@ REGISTERED_MODELS = Api(
     prefix_backticks=False,
     attribute_key_as_written=True,
     upper_ops_in_output=True,
-    nulls_crash=True,
     order_by=OrderBy(
         entities=(),
         attribute_keys=frozenset({"name", "timestamp", "last_updated_timestamp"}),
@@ -267,7 +277,6 @@ MODEL_VERSIONS = Api(
     prefix_backticks=False,
     attribute_key_as_written=True,
     upper_ops_in_output=True,
-    nulls_crash=True,
     order_by=OrderBy(
         entities=("attribute",),
         attribute_keys=frozenset(
@@ -374,8 +383,6 @@ TRACES = Api(
             frozenset({"execution_time", "execution_time_ms"}),
             frozenset({"end_time", "end_time_ms"}),
         ),
-        # 3.17.2's trace table has no end_time_ms column to order by
-        crash_keys=frozenset({"end_time", "end_time_ms"}),
     ),
     max_results=50000,
 )
@@ -411,6 +418,7 @@ LOGGED_MODEL_ALIASES = MappingProxyType(
         "last_updated_timestamp": "last_updated_timestamp_ms",
     }
 )
+LOGGED_MODEL_STATUSES = ("UNSPECIFIED", "PENDING", "READY", "FAILED")  # LoggedModelStatus values
 LOGGED_MODEL_STRING_OPS = ("=", "!=", "LIKE", "ILIKE", "IN", "NOT IN")
 LOGGED_MODEL_NUMERIC_OPS = ("<", "<=", ">", ">=", "=", "!=")
 LOGGED_MODELS = Api(
@@ -445,10 +453,162 @@ APIS = MappingProxyType(
 )
 
 
-def get_api(name: str) -> Api:
-    """Look an API up by name; hyphens and a `search_` prefix are accepted."""
+def api_name(name: str) -> str:
+    """The table name of an API; hyphens and a `search_` prefix are accepted."""
     key = str(name).strip().lower().replace("-", "_")
     key = key.removeprefix("search_")
     if key in APIS:
-        return APIS[key]
+        return key
     raise ValueError(f"unknown API {name!r}: expected one of {', '.join(APIS)}")
+
+
+def get_api(name: str, mlflow_version: str | None = None, backend: str | None = None) -> Api:
+    """The table of one API for one MLflow release line and database (None: the defaults of
+    mlfilter.versions)."""
+    from mlfilter.versions import resolve_backend, resolve_version
+
+    return api_for(api_name(name), resolve_version(mlflow_version), resolve_backend(backend))
+
+
+# ---- versions and backends: how the tables above differ by release and by database ----------
+
+@dataclass(frozen=True)
+class Edit:
+    """One edit of a table. `entity` None edits the Api (or, with `order_by`, its OrderBy);
+    `keys` None edits the Entity itself, "*" every target of the entity (its keys and its
+    any-key target), a tuple those keys. `fields` are set; a field given as Without(...) loses
+    those members. `drop` removes the keys (or, with keys None, the entity)."""
+
+    entity: str | None = None
+    keys: tuple[str, ...] | str | None = None
+    fields: tuple[tuple[str, Any], ...] = ()
+    drop: bool = False
+    order_by: bool = False
+
+    def apply(self, api: Api) -> Api:
+        if self.entity is None:
+            if self.order_by:
+                return replace(api, order_by=_set(api.order_by, self.fields))
+            return _set(api, self.fields)
+        entities = []
+        for e in api.entities:
+            if e.name != self.entity:
+                entities.append(e)
+            elif self.keys is None:
+                if not self.drop:
+                    entities.append(_set(e, self.fields))
+            else:
+                entities.append(self._edit_keys(e))
+        return replace(api, entities=tuple(entities))
+
+    def _edit_keys(self, e: Entity) -> Entity:
+        chosen = set(e.keys) if self.keys == "*" else set(self.keys)
+        if self.drop:
+            return replace(e, keys=MappingProxyType({k: t for k, t in e.keys.items()
+                                                     if k not in chosen}))
+        keys = MappingProxyType({k: _set(t, self.fields) if k in chosen else t
+                                 for k, t in e.keys.items()})
+        target = e.target
+        if self.keys == "*" and target is not None:
+            target = _set(target, self.fields)
+        patterns = e.pattern_keys
+        if self.keys == "*":
+            patterns = tuple((h, _set(t, self.fields)) for h, t in patterns)
+        return replace(e, keys=keys, target=target, pattern_keys=patterns)
+
+
+@dataclass(frozen=True)
+class Without:
+    """A field value of an Edit: the current set minus these members."""
+
+    items: frozenset
+
+
+def _set(obj, fields):
+    changes = {}
+    for name, value in fields:
+        if isinstance(value, Without):
+            value = frozenset(getattr(obj, name)) - value.items
+        changes[name] = value
+    return replace(obj, **changes)
+
+
+def api_edit(**fields) -> Edit:
+    return Edit(fields=tuple(fields.items()))
+
+
+def order_by_edit(**fields) -> Edit:
+    return Edit(fields=tuple(fields.items()), order_by=True)
+
+
+def entity_edit(entity: str, **fields) -> Edit:
+    return Edit(entity, fields=tuple(fields.items()))
+
+
+def keys_edit(entity: str, keys, **fields) -> Edit:
+    return Edit(entity, keys if keys == "*" else tuple(keys), tuple(fields.items()))
+
+
+def drop_keys(entity: str, *keys: str) -> Edit:
+    return Edit(entity, tuple(keys), drop=True)
+
+
+def drop_entity(entity: str) -> Edit:
+    return Edit(entity, drop=True)
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one MLflow release changed in a search API. The tables above hold the newer
+    behaviour; `before` edits them into the older one, for every release before `since`."""
+
+    id: str
+    apis: tuple[str, ...]
+    since: str  # the first release with the newer behaviour (found by the tests' bisection)
+    summary: str  # the newer behaviour, in a few words, for hints and docs
+    before: tuple[Edit, ...]
+    last_before: str | None = None  # the newest release with the older behaviour that was run
+    accepts: bool = True  # the newer behaviour accepts more (False: it rejects or crashes more)
+
+
+@dataclass(frozen=True)
+class BackendFact:
+    """How one database changes a verdict, as edits of the tables."""
+
+    id: str
+    backends: tuple[str, ...]
+    apis: tuple[str, ...]
+    summary: str
+    edits: tuple[Edit, ...]
+
+
+_ALL = ("runs", "experiments", "registered_models", "model_versions", "logged_models", "traces")
+_SEARCH_UTILS = tuple(a for a in _ALL if a != "logged_models")
+
+_cache: dict = {}
+
+
+def api_for(name: str, line: str, backend: str, flip: str | None = None) -> Api:
+    """The table of API `name` for an MLflow release line ('3.17') and a backend. `flip` names
+    one Change to take the other way (to find which change a verdict depends on)."""
+    key = (name, line, backend, flip)
+    api = _cache.get(key)
+    if api is None:
+        from mlfilter.changes import BACKEND_FACTS, CHANGES
+        from mlfilter.versions import RELEASES, release_tuple
+
+        release = RELEASES[line]
+        api = APIS[name]
+        # newest changes first: each `before` is written against the tables as they were after it
+        for change in sorted(CHANGES, key=lambda c: release_tuple(c.since), reverse=True):
+            older = release_tuple(release) < release_tuple(change.since)
+            if name in change.apis and older != (change.id == flip):
+                for edit in change.before:
+                    api = edit.apply(api)
+        for fact in BACKEND_FACTS:
+            if name in fact.apis and backend in fact.backends:
+                for edit in fact.edits:
+                    api = edit.apply(api)
+        api = replace(api, version=release, backend=backend)
+        _cache[key] = api
+    return api

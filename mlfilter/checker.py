@@ -38,18 +38,30 @@ class FilterError(MlfilterError, ValueError):
 
 
 def check(filter_string, api: str | Api = "runs", schema=None, experiment_ids=None,
-          view_type=None) -> Report:
+          view_type=None, mlflow_version: str | None = None, backend: str | None = None) -> Report:
     """Check a filter string for one search API; the report's `.ok` is MLflow's verdict.
 
+    `mlflow_version` ("2.22", "3.17", "3.18"; None: mlfilter.versions.default_version()) and
+    `backend` ("sqlite", "postgresql", "mysql", "mssql"; None: sqlite) choose whose verdict.
     With `schema` (a Schema, a schema snapshot path or a store URI) the filter is also compared
     with what the store holds in `experiment_ids` (all experiments when None) under `view_type`.
     """
-    spec = api if isinstance(api, Api) else get_api(api)
-    text, problem = _as_text(filter_string)
+    spec = target_api(api, mlflow_version, backend)
+    text, items, filt = _filter_items(filter_string, spec, schema, experiment_ids, view_type)
+    if filt is not None:
+        items = _with_version_hints(items, spec, lambda other: _filter_items(text, other)[1])
+    return _report(text, spec, items)
+
+
+def _filter_items(value, spec: Api, schema=None, experiment_ids=None, view_type=None):
+    """(text, diagnostics, AST or None) of one filter against one table."""
+    text, problem = _as_text(value)
     emit = Sink()
     if problem is not None:
         emit(*problem)
-        return Report(text, spec.name, sort_diagnostics(emit.items))
+        return text, emit.items, None
+    if not _available(spec, emit):
+        return text, emit.items, None
     filt = _parse_into(text, spec, emit)
     if filt is not None:
         check_filter(filt, spec, emit)
@@ -58,7 +70,42 @@ def check(filter_string, api: str | Api = "runs", schema=None, experiment_ids=No
 
             typecheck(filt, effective_comparisons(filt), spec, _schema(schema), experiment_ids,
                       view_type, emit)
-    return Report(text, spec.name, sort_diagnostics(emit.items))
+    return text, emit.items, filt
+
+
+def target_api(api: str | Api, mlflow_version: str | None = None,
+               backend: str | None = None) -> Api:
+    """The table to check against: an Api as given, or the one of a name, version and backend."""
+    if isinstance(api, Api):
+        if mlflow_version is None and backend is None:
+            return api
+        api = api.name
+    return get_api(api, mlflow_version, backend)
+
+
+def _report(text: str, spec: Api, items, kind: str = "filter") -> Report:
+    return Report(text, spec.name, sort_diagnostics(items), kind=kind,
+                  target=f"{spec.version}/{spec.backend}")
+
+
+def _with_version_hints(items, spec: Api, rerun):
+    if not any(d.severity.value == "error" for d in items):
+        return items
+    from mlfilter.compat import version_hints
+
+    return version_hints(rerun, spec, items)
+
+
+def _available(spec: Api, emit: Sink) -> bool:
+    if spec.available:
+        return True
+    from mlfilter.changes import CHANGES
+
+    since = min((c.since for c in CHANGES if spec.name in c.apis and c.id == spec.name.replace(
+        "_", "-")), default=None)
+    emit("MF225", Span(0, 0), f"{spec.mlflow_call} does not exist in MLflow {spec.version}",
+         f"it was added in MLflow {since}" if since else "upgrade MLflow")
+    return False
 
 
 def _schema(schema):
@@ -71,19 +118,12 @@ def _schema(schema):
     raise TypeError(f"schema must be a Schema, a snapshot path or a store URI, not {schema!r}")
 
 
-def parse(filter_string, api: str | Api = "runs") -> ast.Filter:
+def parse(filter_string, api: str | Api = "runs", mlflow_version: str | None = None,
+          backend: str | None = None) -> ast.Filter:
     """The filter's AST; raises FilterError when MLflow would reject (or crash on) it."""
-    spec = api if isinstance(api, Api) else get_api(api)
-    text, problem = _as_text(filter_string)
-    emit = Sink()
-    filt = None
-    if problem is not None:
-        emit(*problem)
-    else:
-        filt = _parse_into(text, spec, emit)
-        if filt is not None:
-            check_filter(filt, spec, emit)
-    report = Report(text, spec.name, sort_diagnostics(emit.items))
+    spec = target_api(api, mlflow_version, backend)
+    text, items, filt = _filter_items(filter_string, spec)
+    report = _report(text, spec, items)
     if not report.ok:
         raise FilterError(report)
     return filt if filt is not None else ast.Filter(text, None, (), spec.name)
@@ -123,12 +163,15 @@ def check_filter(filt: ast.Filter, spec: Api, emit: Sink) -> None:
             check_suspicious(c, spec, res, emit)
     if not any(d.severity.value == "error" for d in emit.items):
         _surrogate(filt.text, emit)
-    if 1 + joins > spec.sqlite_join_limit:
+    if spec.join_limit is not None and 1 + joins > spec.join_limit:
+        from mlfilter.rules.registry import http_status
+        from mlfilter.versions import BACKEND_NAMES
+
+        db = BACKEND_NAMES[spec.backend]
         emit("MF235", Span(0, len(filt.text)),
-             f"this search joins {1 + joins} tables; SQLite allows {spec.sqlite_join_limit}, so "
-             "MLflow fails (HTTP 503) on a SQLite store", "split it into several searches with "
-             "fewer metric, param, tag or dataset conditions (MySQL and MariaDB allow 61 tables; "
-             "PostgreSQL has no such limit)")
+             f"this search joins {1 + joins} tables; {db} allows {spec.join_limit}, so "
+             f"MLflow fails (HTTP {http_status('MF235')}) on a {db} store",
+             "split it into several searches with fewer metric, param, tag or dataset conditions")
 
 
 def _as_text(value) -> tuple[str, tuple | None]:
@@ -222,20 +265,28 @@ def _show(entry) -> str:
 
 # ---- order_by ---------------------------------------------------------------------------------
 
-def check_order_by(order_by, api: str | Api = "runs") -> Report:
+def check_order_by(order_by, api: str | Api = "runs", mlflow_version: str | None = None,
+                   backend: str | None = None) -> Report:
     """Check an order_by list (or one entry) for one API. The report's source is the entries,
     one per line; spans point into it."""
+    spec = target_api(api, mlflow_version, backend)
+    source, items = _order_by_items(order_by, spec)
+    items = _with_version_hints(items, spec, lambda other: _order_by_items(order_by, other)[1])
+    return _report(source, spec, items, kind="order_by")
+
+
+def _order_by_items(order_by, spec: Api):
+    """(source, diagnostics) of an order_by list against one table."""
     from mlfilter.rules.order_by import check_order_by_dicts, check_order_entry
 
-    spec = api if isinstance(api, Api) else get_api(api)
     emit = Sink()
     entries = [order_by] if isinstance(order_by, (str, dict)) else order_by
-    if entries is None:
-        return Report("", spec.name, (), kind="order_by")
+    if entries is None or not _available(spec, emit):
+        return "", emit.items
     if not isinstance(entries, (list, tuple)):
         emit("MF423", Span(0, 0), f"order_by must be a list, not {type(order_by).__name__}",
              'for example ["metrics.acc DESC"]')
-        return Report("", spec.name, sort_diagnostics(emit.items), kind="order_by")
+        return "", emit.items
     lines = [e if isinstance(e, str) else _show(e) for e in entries]
     source = "\n".join(lines)
     offsets, pos = [], 0
@@ -245,7 +296,7 @@ def check_order_by(order_by, api: str | Api = "runs") -> Report:
     spans = [Span(o, o + len(line)) for o, line in zip(offsets, lines)]
     if spec.order_by.dicts:
         check_order_by_dicts(list(entries), spec, emit, spans)
-        return Report(source, spec.name, sort_diagnostics(emit.items), kind="order_by")
+        return source, emit.items
     seen: dict = {}
     for entry, offset, span in zip(entries, offsets, spans):
         if not isinstance(entry, str):
@@ -263,4 +314,4 @@ def check_order_by(order_by, api: str | Api = "runs") -> Report:
             emit(code, span, message, "keep one entry per field")
         else:
             seen[field] = entry
-    return Report(source, spec.name, sort_diagnostics(emit.items), kind="order_by")
+    return source, emit.items

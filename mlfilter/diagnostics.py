@@ -83,12 +83,21 @@ class Report:
     api: str
     diagnostics: tuple[Diagnostic, ...]
     kind: str = "filter"  # or "order_by"
+    target: str | None = None  # "3.17.2/sqlite": the MLflow release and database checked for
     _lines: LineIndex | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
         """True when MLflow would run the search (no error diagnostic)."""
         return not self.errors
+
+    @property
+    def verdict(self) -> str:
+        """What MLflow does: "accepted", "rejected" (HTTP 400), "crash" (HTTP 500) or
+        "unsupported" (the release has no such search)."""
+        from mlfilter.compat import verdict_of
+
+        return verdict_of(self.diagnostics)[0]
 
     @property
     def errors(self) -> list[Diagnostic]:

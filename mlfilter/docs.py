@@ -8,26 +8,41 @@ from mlfilter.rules.registry import RULES, Rule
 DEMO_SCHEMA = "demo_schema.json"  # in mlfilter/data: the demo store's snapshot
 
 
+def example_target(rule: Rule, good: bool = False) -> dict:
+    """The MLflow release and database an example is checked for: the bad one for the rule's
+    own (by default the release mlfilter's core is pinned to, on SQLite); the good one, the
+    fix, on the newest release when the rule is about an older one (MF225 is fixed by
+    upgrading)."""
+    from mlfilter._target import MLFLOW_TARGET
+    from mlfilter.versions import NEWEST, line_of
+
+    pinned = line_of(MLFLOW_TARGET)
+    if good:
+        return {"mlflow_version": NEWEST if rule.mlflow_version else pinned, "backend": None}
+    return {"mlflow_version": rule.mlflow_version or pinned, "backend": rule.backend}
+
+
 def example_report(rule: Rule, text: str, good: bool = False):
     """The report of one of a rule's examples, as the docs and the registry tests see it."""
     import os
 
     from mlfilter.checker import check, check_order_by
 
+    target = example_target(rule, good)
     if rule.kind == "schema":
         snapshot = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", DEMO_SCHEMA)
         experiment = "demo-classifier" if good else rule.experiment
-        return check(text, rule.api, schema=snapshot, experiment_ids=[experiment])
+        return check(text, rule.api, schema=snapshot, experiment_ids=[experiment], **target)
     if rule.kind == "value":
         import ast
 
-        return check(ast.literal_eval(text), rule.api)
+        return check(ast.literal_eval(text), rule.api, **target)
     if rule.kind == "order_by":
         import json
 
         entries = [json.loads(e) if e.startswith("{") else e for e in text.split("\n")]
-        return check_order_by(entries, rule.api)
-    return check(text, rule.api)
+        return check_order_by(entries, rule.api, **target)
+    return check(text, rule.api, **target)
 
 
 def rule_section(rule: Rule) -> str:
@@ -46,6 +61,8 @@ def rule_section(rule: Rule) -> str:
         f"## {rule.code} `{rule.name}`",
         "",
         f"**{rule.severity.value}** · {rule.summary} · API in the examples: `{rule.api}`"
+        + (f" · MLflow {rule.mlflow_version}" if rule.mlflow_version else "")
+        + (f" · on {rule.backend}" if rule.backend else "")
         + (f" · checked against the demo store, experiment `{rule.experiment}`"
            if rule.kind == "schema" else ""),
         "",

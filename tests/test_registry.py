@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 import mlfilter
+from mlfilter.docs import example_target
 from golden_cases import APIS, DEMO_SCHEMA, golden_files
 from mlfilter.rules.registry import BY_CODE, RETIRED, RULES
 
@@ -42,8 +43,12 @@ def _report(rule, text: str, good: bool = False):
         return mlfilter.check(text, rule.api, schema=str(DEMO_SCHEMA), experiment_ids=[experiment])
     if rule.kind == "order_by":
         entries = [json.loads(e) if e.startswith("{") else e for e in text.split("\n")]
-        return mlfilter.check_order_by(entries, rule.api)
-    return mlfilter.check(text, rule.api)
+        return mlfilter.check_order_by(entries, rule.api, **_target(rule, good))
+    return mlfilter.check(text, rule.api, **_target(rule, good))
+
+
+def _target(rule, good: bool) -> dict:
+    return example_target(rule, good)
 
 
 def _rule_param(rule, bugs=None):

@@ -28,9 +28,9 @@ def check_comparison(c: ast.Comparison, api: Api, emit: Sink) -> Resolved | None
     left = c.left
     if c.op is not None and c.op.canonical in NULL_OPS and api.nulls_crash and \
             not (isinstance(left, ast.Name) and left.keyword):
-        emit("MF230", c.op.span, f"MLflow {api.mlflow_call} crashes on `{c.op.text}` (HTTP 500)",
-             "MLflow 3.17's parser for this API cannot read IS NULL / IS NOT NULL; filter on "
-             "a value instead")
+        emit("MF230", c.op.span, f"MLflow {api.version}'s {api.mlflow_call} crashes on "
+             f"`{c.op.text}` (HTTP 500)", "its parser for this API cannot read IS NULL / "
+             "IS NOT NULL; filter on a value instead")
         return None
     if isinstance(left, ast.Arith):
         _expression_key(left, emit)
@@ -55,7 +55,7 @@ def check_comparison(c: ast.Comparison, api: Api, emit: Sink) -> Resolved | None
         _check_null(c, api, res, emit)
         return res
     store = store_target(api, res)
-    _check_operator(c, res, store, emit)
+    _check_operator(c, api, store, emit)
     _check_value(c, res, store, emit)
     return res
 
@@ -210,7 +210,7 @@ def _null_hint(api: Api) -> str:
     return "this API cannot test for missing values; filter on a value instead"
 
 
-def _check_operator(c: ast.Comparison, res: Resolved, store: Target, emit: Sink) -> None:
+def _check_operator(c: ast.Comparison, api: Api, store: Target, emit: Sink) -> None:
     op, canonical = c.op, c.op.canonical
     if canonical == "==":
         emit("MF205", op.span, "`==` is not a comparator in MLflow", "use `=`",
@@ -232,14 +232,19 @@ def _check_operator(c: ast.Comparison, res: Resolved, store: Target, emit: Sink)
         emit("MF207", op.span, f"`{op.text}` is not a comparator MLflow knows", hint)
         return
     if canonical not in store.ops:
-        _comparator_not_allowed(c, res, store, emit)
+        _comparator_not_allowed(c, store, emit)
         return
     if store.case_sensitive_ops and mlflow_op_text(op) != canonical:
-        emit("MF222", op.span, f"MLflow 3.17 needs `{canonical}` in upper case here",
+        emit("MF222", op.span, f"MLflow {api.version} needs `{canonical}` in upper case here",
              f"write `{canonical}`", replace("upper-case the comparator", op.span, canonical))
+    elif canonical == "RLIKE" and not api.rlike:
+        from mlfilter.versions import BACKEND_NAMES
+
+        emit("MF240", op.span, f"MLflow refuses RLIKE on {BACKEND_NAMES[api.backend]}",
+             "use LIKE or ILIKE with `%` and `_` wildcards instead")
 
 
-def _comparator_not_allowed(c: ast.Comparison, res: Resolved, store: Target, emit: Sink) -> None:
+def _comparator_not_allowed(c: ast.Comparison, store: Target, emit: Sink) -> None:
     op = c.op.canonical
     what = f"`{c.left.text}`"
     hint = "valid comparators here: " + ", ".join(sorted(store.ops))

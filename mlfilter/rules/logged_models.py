@@ -15,6 +15,7 @@ from mlfilter.apis import (
     LOGGED_MODEL_COLUMNS,
     LOGGED_MODEL_NEVER_MATCH,
     LOGGED_MODEL_RELATIONSHIPS,
+    LOGGED_MODEL_STATUSES,
     LOGGED_MODEL_NUMERIC_OPS,
     LOGGED_MODEL_STRING_OPS,
     NULL_OPS,
@@ -118,8 +119,28 @@ def check_logged_model_comparison(c: ast.Comparison, api: Api, emit: Sink) -> tu
         emit("MF224", c.right.span, f"a list needs IN or NOT IN, not `{c.op.text}`",
              "write `IN (...)`")
         return None
-    _suspicious(c, entity, key, value, emit)
+    if entity == "attributes" and key == "status" and api.logged_model_status == "enum" and \
+            not _status_ok(c, op, value, emit):
+        return None
+    _suspicious(c, api, entity, key, value, emit)
     return entity, key, op, value
+
+
+def _status_ok(c: ast.Comparison, op: str, value, emit: Sink) -> bool:
+    """MLflow 3.18 maps status names to the integer column, and refuses anything else (400)."""
+    if op not in ("=", "!=", "IN", "NOT IN"):
+        emit("MF208", c.op.span, f"`{c.op.text}` is not allowed for `status` in "
+             "search_logged_models", "valid comparators here: =, !=, IN, NOT IN")
+        return False
+    values = value if isinstance(value, tuple) else (value,)
+    bad = next((v for v in values if v not in LOGGED_MODEL_STATUSES), None)
+    if bad is not None:
+        guess = did_you_mean(str(bad), LOGGED_MODEL_STATUSES)
+        emit("MF219", c.right.span, f"{bad!r} is not a logged-model status",
+             (f"did you mean '{guess}'? " if guess else "") + "valid statuses: "
+             + ", ".join(LOGGED_MODEL_STATUSES))
+        return False
+    return True
 
 
 class _Crash:
@@ -164,7 +185,7 @@ def _floatable(text: str) -> bool:
     return True
 
 
-def _suspicious(c: ast.Comparison, entity: str, key: str, value, emit: Sink) -> None:
+def _suspicious(c: ast.Comparison, api: Api, entity: str, key: str, value, emit: Sink) -> None:
     v = c.right
     if isinstance(v, ast.String) and v.quote == '"':
         emit("MF312", v.span, f"search_logged_models keeps double quotes: this searches for {v.text} "
@@ -177,10 +198,10 @@ def _suspicious(c: ast.Comparison, entity: str, key: str, value, emit: Sink) -> 
         emit("MF313", v.span, f"`{v.text}` is unquoted: search_logged_models accepts it, other "
              "searches do not", f"quote it: {q}" if q else "quote it",
              replace("quote the value", v.span, q) if q else None)
-    if entity == "attributes" and key == "status":
-        emit("MF310", c.left.span, "in MLflow 3.17 a status filter on logged models never matches",
-             "MLflow 3.17 compares the status name with an integer column; filter after the search "
-             "or upgrade to MLflow 3.18")
+    if entity == "attributes" and key == "status" and api.logged_model_status == "text":
+        emit("MF310", c.left.span, f"in MLflow {api.version} a status filter on logged models "
+             "never matches", "this release compares the status name with an integer column; "
+             "filter after the search, or upgrade to MLflow 3.18")
     if isinstance(v, ast.String) and v.quote == "'" and ("''" in v.inner or "\\'" in v.inner):
         emit("MF307", v.span, f"MLflow has no escapes: {v.text} keeps the doubled quote or "
              "backslash", "use double quotes elsewhere; here a value with `'` cannot be written")

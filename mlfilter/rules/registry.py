@@ -30,6 +30,9 @@ class Rule:
     #                       "schema" (MF5xx: checked against the demo store's snapshot), or
     #                       "value" (the examples are Python literals passed to check())
     experiment: str = "demo-classifier"  # for "schema" examples: the demo experiment searched
+    http: int | None = None  # an error's HTTP status from MLflow (None: 400)
+    mlflow_version: str | None = None  # the release line the examples are for (None: any)
+    backend: str | None = None  # the database the examples are for (None: SQLite)
 
 
 RULES: tuple[Rule, ...] = (
@@ -42,7 +45,7 @@ RULES: tuple[Rule, ...] = (
          "(" * 300 + "metrics.a > 1" + ")" * 300, "metrics.a > 1"),
     Rule("MF003", "invalid-unicode", E, "the filter holds a lone surrogate, which is not valid Unicode",
          "Such text cannot be encoded for the database or sent over HTTP: MLflow fails on it.",
-         "params.x = '\ud800'", "params.x = 'a'"),
+         "params.x = '\ud800'", "params.x = 'a'", http=500),
     # ---- MF1xx: syntax --------------------------------------------------------------------
     Rule("MF006", "too-many-tokens", E, "a filter too long for MLflow's SQL parser",
          "sqlparse gives up on statements of more than 10,000 tokens and MLflow rejects them.",
@@ -137,33 +140,44 @@ RULES: tuple[Rule, ...] = (
          "MLflow compares the keyword text `NOT NULL` exactly.", "params.x IS NOT  NULL",
          "params.x IS NOT NULL"),
     Rule("MF222", "comparator-case", E, "this API needs the comparator in upper case",
-         "MLflow 3.17's experiment search compares the comparator as written.",
-         "name like 'exp%'", "name LIKE 'exp%'", api="experiments"),
+         "MLflow 3.17 and older compare the experiment comparator as written (3.18 upper-cases "
+         "it).", "name like 'exp%'", "name LIKE 'exp%'", api="experiments", mlflow_version="3.17"),
     Rule("MF223", "timestamp-keyword", E, "bare `timestamp` takes only an integer",
          "sqlparse reads `timestamp` as a type name; MLflow only repairs `timestamp <op> <integer>`.",
          "timestamp > 1.5", "timestamp_ms > 1.5", api="traces"),
     Rule("MF224", "list-value-mismatch", E, "a list with a comparator other than IN / NOT IN, "
          "or IN without a list", "Only IN and NOT IN compare with a list.", "run_id = ('a')",
          "run_id IN ('a')"),
+    Rule("MF225", "api-not-in-version", E, "this search API does not exist in the target release",
+         "search_logged_models came with MLflow 3; a 2.x server has no such endpoint.",
+         "name = 'm' AND tags.t = 'v'", "name = 'm'", api="logged_models", http=404,
+         mlflow_version="2.22"),
     # ---- MF23x: MLflow crashes (500) ------------------------------------------------------
     Rule("MF230", "crash-is-null", E, "MLflow crashes on IS [NOT] NULL here (HTTP 500)",
-         "MLflow 3.17's registry parsers fail with a ValueError on IS NULL.", "tags.k IS NULL",
-         "tags.k = 'v'", api="registered_models"),
+         "MLflow 3.x before 3.18 fails with a ValueError in the registry parsers on IS NULL.",
+         "tags.k IS NULL", "tags.k = 'v'", api="registered_models", http=500,
+         mlflow_version="3.17"),
     Rule("MF231", "crash-unknown-column", E, "MLflow crashes on an unknown logged-model key (HTTP 500)",
          "The logged-model store looks the key up as a table column and fails.", "foo = 'x'",
-         "name = 'x'", api="logged_models"),
+         "name = 'x'", api="logged_models", http=500),
     Rule("MF232", "crash-not-a-number", E, "MLflow crashes converting this value to a number (HTTP 500)",
          "The logged-model parser calls float() on the value as written.", "metrics.acc > '0.5'",
-         "metrics.acc > 0.5", api="logged_models"),
+         "metrics.acc > 0.5", api="logged_models", http=500),
     Rule("MF233", "crash-integer-overflow", E, "an integer too large for the database (HTTP 500)",
          "Integers beyond 64 bits cannot be bound to the integer column.",
-         "start_time < 99999999999999999999999", "start_time < 9999999999999"),
+         "start_time < 99999999999999999999999", "start_time < 9999999999999", http=500),
     Rule("MF234", "crash-bad-value", E, "MLflow crashes on this value (HTTP 500)",
          "MLflow reads lists with Python's literal_eval, which fails on bare words.",
-         "name IN (a, b)", "name IN ('a', 'b')", api="logged_models"),
-    Rule("MF235", "too-many-joins", E, "more joined conditions than SQLite allows (HTTP 503)",
-         "Each metric, param, tag or dataset condition joins a table; SQLite joins at most 64.",
-         " AND ".join(f"metrics.m{i} > 0" for i in range(64)), "metrics.m0 > 0"),
+         "name IN (a, b)", "name IN ('a', 'b')", api="logged_models", http=500),
+    Rule("MF235", "too-many-joins", E, "more joined conditions than the database allows "
+         "(HTTP 503 on SQLite)",
+         "Each metric, param, tag or dataset condition joins a table; SQLite joins at most 64 "
+         "tables in a query (MLflow answers 503), MySQL and MariaDB 61.",
+         " AND ".join(f"metrics.m{i} > 0" for i in range(64)), "metrics.m0 > 0", http=503),
+    # ---- MF24x: the database decides (backend-specific) -----------------------------------
+    Rule("MF240", "rlike-not-on-backend", E, "RLIKE on a database MLflow has no regex match for",
+         "MLflow refuses RLIKE on SQL Server.", "tags.env RLIKE '^pr'", "tags.env LIKE 'pr%'",
+         api="traces", backend="mssql"),
     # ---- MF3xx: accepted but almost surely wrong -----------------------------------------
     Rule("MF301", "stray-and", W, "an AND that joins nothing",
          "MLflow ignores it, but it usually means a condition went missing.", "metrics.a > 1 AND",
@@ -255,13 +269,13 @@ RULES: tuple[Rule, ...] = (
          "Each API orders by its own set of keys.", "dataset.name", "metrics.acc", kind="order_by"),
     Rule("MF422", "order-by-duplicate", E, "the same field twice in order_by: MLflow crashes (HTTP 500)",
          "MLflow refuses duplicate order_by fields with an internal error.",
-         "start_time\ncreated", "start_time", kind="order_by"),
+         "start_time\ncreated", "start_time", kind="order_by", http=500),
     Rule("MF423", "order-by-type", E, "an order_by entry of the wrong type",
          "Logged models take dicts {\"field_name\": ..., \"ascending\": ...}; the others take strings.",
          "name", '{"field_name": "name"}', api="logged_models", kind="order_by"),
     Rule("MF424", "order-by-crash", E, "an order_by key MLflow accepts and then crashes on (HTTP 500)",
-         "MLflow 3.17.2 cannot order traces by end time.", "end_time", "timestamp_ms",
-         api="traces", kind="order_by"),
+         "MLflow 3.17 and older cannot order traces by end time.", "end_time", "timestamp_ms",
+         api="traces", kind="order_by", http=500, mlflow_version="3.17"),
     Rule("MF452", "order-by-ascending-type", W, "`ascending` that is not a boolean",
          "The store only tests whether it is true, so \"no\" sorts ascending.",
          '{"field_name": "name", "ascending": "no"}', '{"field_name": "name", "ascending": false}',
@@ -344,3 +358,8 @@ RETIRED: dict[str, str] = {}  # retired code -> replacement; codes are never reu
 
 def severity(code: str) -> Severity:
     return BY_CODE[code].severity
+
+
+def http_status(code: str) -> int:
+    """The HTTP status MLflow answers when this error is the first it meets."""
+    return BY_CODE[code].http or 400
