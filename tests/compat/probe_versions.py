@@ -143,6 +143,9 @@ PROBES: list[tuple[str, str, object, str]] = [
     ("runs", F, "run_id IN ('abc',)", "list-trailing-comma"),
     ("runs", F, "run_id IN ('abc' 'def')", "list-adjacent-strings"),
     ("runs", F, "run_id IN ('abc', 2)", "same"),
+    ("runs", F, "run_id IN (1)", "list-single-number"),
+    ("runs", F, "status IN ('FINISHED')", "msg-list-keys"),
+    ("runs", F, "run_name NOT IN ('alpha-run')", "msg-list-keys"),
     # comparators refused by the store: the message lists the comparator set, which grew
     ("runs", F, "params.lr > '0'", "msg-comparator-set"),
     ("runs", F, "tags.team RLIKE 'm.*'", "msg-comparator-set"),
@@ -307,6 +310,8 @@ PROBES: list[tuple[str, str, object, str]] = [
     ("registered_models", P, "name IN ('model-a')", "registry-name-list"),
     ("registered_models", P, "name like 'x%' AND tags.k = 'v'", "same"),
     ("registered_models", P, "tags.k IS NULL", "registry-is-null"),
+    ("registered_models", R, ("GET", "/api/2.0/mlflow/registered-models/search",
+                              {"filter": "tags.k IS NULL"}), "registry-is-null"),
     # ================================ model versions: filters ============================
     ("model_versions", F, "name = 'model-a'", "same"),
     ("model_versions", F, "attribute.name LIKE 'model%'", "same"),
@@ -428,6 +433,13 @@ PROBES: list[tuple[str, str, object, str]] = [
     ("traces", F, "expectation.expected = 'hi'", "trace-assessment"),
     ("traces", F, "feedback.verdict IS NOT NULL", "trace-assessment"),
     ("traces", F, "issue.id = 'abc'", "trace-issue"),
+    ("traces", F, "status IN (\"OK\")", "list-double-quotes"),
+    ("traces", F, "request_id IN ('abc',)", "list-trailing-comma"),
+    ("traces", F, "'x' = status", "msg-trace-clause"),
+    ("traces", F, "1 = 1", "msg-trace-clause"),
+    ("traces", F, "metadata.`mlflow.trace.tokenUsage` LIKE '%'", "trace-reserved-metadata"),
+    ("traces", F, "metadata.`mlflow.trace.tokenUsage` = '{\"total_tokens\": 5}'", "same"),
+    ("traces", F, "metadata.`mlflow.trace.session` = 's1'", "same"),
     # ================================ traces: order_by ===================================
     ("traces", O, ["timestamp_ms DESC"], "same"),
     ("traces", O, ["timestamp"], "same"),
@@ -442,6 +454,8 @@ PROBES: list[tuple[str, str, object, str]] = [
     ("traces", O, ["metadata.`mlflow.sourceRun`"], "same"),
     ("traces", O, ["timestamp", "timestamp_ms"], "same"),
     ("traces", O, ["TIMESTAMP"], "same"),
+    ("traces", O, ["metadata.`mlflow.trace.tokenUsage`"], "trace-reserved-metadata"),
+    ("traces", O, ["metadata.`mlflow.trace.session` DESC"], "same"),
     ("traces", O, ["name DESC", "timestamp_ms"], "same"),
     ("traces", O, ["client_request_id"], "msg-trace-keys"),
     ("traces", O, ["span.name"], "msg-trace-keys"),
@@ -731,7 +745,10 @@ def run_probe(store: Store, api, kind, value) -> dict:
         warnings.simplefilter("ignore")
         try:
             if kind == F:
-                n = len(store.search(api, filter_string=store.fill(value)))
+                try:
+                    n = len(store.search(api, filter_string=store.fill(value)))
+                except Exception as e:  # noqa: BLE001
+                    return {**verdict_of(e), "stage": parse_stage(store, api, value)}
                 return {"status": "ok", "n": n}
             if kind == O:
                 n = len(store.search(api, order_by=store.fill(value)))
@@ -763,6 +780,8 @@ def run_probe(store: Store, api, kind, value) -> dict:
                     return {"status": "unsupported", "http": 404,
                             "message": f"{method} {path}: 404"}
                 msg = (payload or {}).get("message") if isinstance(payload, dict) else None
+                if msg is None and http >= 500:
+                    msg = "uncaught exception: Flask's generic HTML '500 Internal Server Error' page"
                 return {"status": "rejected" if http < 500 else "crash", "http": http,
                         "error_code": (payload or {}).get("error_code")
                         if isinstance(payload, dict) else None,
@@ -770,6 +789,23 @@ def run_probe(store: Store, api, kind, value) -> dict:
             raise ValueError(kind)
         except Exception as e:  # noqa: BLE001 - every failure is an answer
             return verdict_of(e)
+
+
+def parse_stage(store: Store, api, value) -> str | None:
+    """Where a failing filter fails: 'parse' (MLflow's parser alone raises) or 'store' (the
+    parser accepts it; the store refuses or crashes while building or running the query)."""
+    if api == "logged_models" and not store.has_logged_models:
+        return None
+    try:
+        if api == "logged_models":
+            from mlflow.utils.search_logged_model_utils import parse_filter_string
+
+            parse_filter_string(store.fill(value))
+        else:
+            store.parse(api, store.fill(value))
+    except Exception:  # noqa: BLE001
+        return "parse"
+    return "store"
 
 
 def probe_mode(out_path: str | None) -> None:
@@ -825,6 +861,8 @@ def _describe(v: dict) -> str:
     if v["status"] == "ok":
         return ""
     if v["status"] == "crash":
+        if not v.get("type"):  # a REST answer
+            return f"{v.get('http')}: {v.get('message')}"
         return f"{v.get('http')} {v.get('type')}: {v.get('message')}"
     if v["status"] == "unsupported":
         return v.get("message", "")
@@ -839,7 +877,9 @@ def compare(docs: list[dict]) -> list[str]:
         "#   python3 tests/compat/probe_versions.py --python <venv-2.22.1>/bin/python "
         "--python <venv-3.17.2>/bin/python --yaml tests/compat/cases_2_22.yaml",
         "# verdicts: ok | rejected (HTTP 4xx) | crash (HTTP 5xx) | unsupported (no such API).",
-        "# n_<version>: result count when ok. message_<version>: the error when not ok.",
+        "# n_<version>: result count when ok. message_<version>: the error when not ok",
+        "# (crash: '<http> <exception type>: <message>'). stage_<version>: where a failing filter",
+        "# fails: parse (MLflow's parser alone raises) or store (the parser accepts it).",
         "# Placeholders {run:NAME} / {exp:NAME} stand for the id of that run / experiment.",
         "# kind (when not a filter or order_by): max_results / view_type (store call), rest",
         "# (request through the Flask app), parse (MLflow's parser output only).",
@@ -879,6 +919,8 @@ def compare(docs: list[dict]) -> list[str]:
                 lines.append(f"  parsed_{k}: {_flow(r['parsed'])}")
             if r.get("http") and r["status"] != "ok":
                 lines.append(f"  http_{k}: {r['http']}")
+            if r.get("stage") and r["status"] != "ok":
+                lines.append(f"  stage_{k}: {r['stage']}")
             if r["status"] != "ok":
                 lines.append(f"  message_{k}: {_q(_describe(r))}")
         lines.append(f"  topic: {topic}")
