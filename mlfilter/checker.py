@@ -46,6 +46,11 @@ def check(filter_string, api: str | Api = "runs", schema=None, experiment_ids=No
     With `schema` (a Schema, a schema snapshot path or a store URI) the filter is also compared
     with what the store holds in `experiment_ids` (all experiments when None) under `view_type`.
     """
+    if schema is not None:
+        schema = _schema(schema)
+        # a store's own MLflow release and database decide, unless the caller chose
+        mlflow_version = mlflow_version or schema.mlflow_line
+        backend = backend or schema.backend
     spec = target_api(api, mlflow_version, backend)
     text, items, filt = _filter_items(filter_string, spec, schema, experiment_ids, view_type)
     if filt is not None:

@@ -32,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="an order_by entry; repeat for several")
     c.add_argument("--format", choices=("text", "json"), default="text")
     c.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    _target_options(c)
+    c.add_argument("--compat", action="store_true",
+                   help="print the verdict of every supported MLflow release on every database")
     _store_options(c)
     e = sub.add_parser("explain", help="count the runs each condition keeps: why is my search empty?")
     e.add_argument("filter", metavar="FILTER", help="a search_runs filter; '-' reads stdin")
@@ -80,6 +83,26 @@ def _lint_parser(sub) -> None:
     lint.add_argument("--config", metavar="FILE",
                       help="settings file (default: the nearest pyproject.toml with "
                            "[tool.mlfilter])")
+
+
+def _target_options(c) -> None:
+    from mlfilter.versions import BACKENDS, RELEASES
+
+    c.add_argument("--mlflow-version", metavar="VERSION", type=_version,
+                   help="the MLflow release whose verdict to give: " + ", ".join(RELEASES)
+                        + " (default: the store's or server's with --store, else the MLflow "
+                          "installed here, else the newest)")
+    c.add_argument("--backend", choices=BACKENDS, type=str.lower,
+                   help="the tracking store's database (default: from --store, else sqlite)")
+
+
+def _version(value: str) -> str:
+    from mlfilter.versions import TargetError, resolve_version
+
+    try:
+        return resolve_version(value)
+    except TargetError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _store_options(c) -> None:
@@ -146,9 +169,10 @@ def _main(argv: list[str] | None = None) -> int:
         return _lint(args)
     if args.command == "version":
         from mlfilter import __version__
-        from mlfilter._target import MLFLOW_TARGET
+        from mlfilter.versions import RELEASES, default_version
 
-        print(f"mlfilter {__version__} (MLflow {MLFLOW_TARGET})")
+        print(f"mlfilter {__version__} (MLflow {', '.join(RELEASES.values())}; "
+              f"default {RELEASES[default_version()]})")
         return EXIT_OK
     parser.print_help()
     return EXIT_USAGE
@@ -175,11 +199,18 @@ def _check(args) -> int:
 
         schema = (Schema.load(args.schema) if args.schema
                   else Schema.from_store(args.store, args.experiment, _progress()))
+    version, backend = args.mlflow_version, args.backend
+    if args.compat:
+        return _compat(args)
+    if schema is not None:
+        version = version or schema.mlflow_line
+        backend = backend or schema.backend
+    target = {"mlflow_version": version, "backend": backend}
     reports = [check(_read_filter(args.filter), args.api, schema=schema,
                      experiment_ids=getattr(args, "experiment", None),
-                     view_type=getattr(args, "view_type", None))]
+                     view_type=getattr(args, "view_type", None), **target)]
     if args.order_by is not None:
-        reports.append(check_order_by(args.order_by, args.api))
+        reports.append(check_order_by(args.order_by, args.api, **target))
     if args.format == "json":
         print(render_json(reports))
     else:
@@ -188,8 +219,32 @@ def _check(args) -> int:
             text = render_text(report, color=color)
             if text:
                 print(text + "\n")
-        print(" ; ".join(render_summary(r) for r in reports))
+        chosen = any(x is not None for x in (args.mlflow_version, args.backend, schema))
+        print(" ; ".join(render_summary(r, show_target=chosen) for r in reports))
     return EXIT_OK if all(r.ok for r in reports) else EXIT_FINDINGS
+
+
+def _compat(args) -> int:
+    """`check --compat`: the matrix of verdicts, for the filter and each order_by list."""
+    import json
+
+    from mlfilter.compat import ACCEPTED, compat
+
+    text = _read_filter(args.filter)
+    results = [compat(text, args.api)]
+    if args.order_by is not None:
+        results.append(compat(api=args.api, order_by=args.order_by))
+    if args.format == "json":
+        data = [r.to_dict() for r in results]
+        print(json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False))
+    else:
+        print("\n\n".join(str(r) for r in results))
+    from mlfilter.versions import default_version, resolve_backend
+
+    line = args.mlflow_version or default_version()
+    backend = resolve_backend(args.backend)
+    ok = all(r.cell(line, backend).verdict == ACCEPTED for r in results)
+    return EXIT_OK if ok else EXIT_FINDINGS
 
 
 def _progress():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import unicodedata
 
+from mlfilter.versions import BACKEND_NAMES
 from mlfilter.diagnostics import Report, Severity
 
 _COLORS = {Severity.ERROR: "\x1b[1;31m", Severity.WARNING: "\x1b[1;33m", Severity.INFO: "\x1b[1;36m"}
@@ -69,13 +70,23 @@ def render_text(report: Report, color: bool = False, label: str | None = None) -
     return "\n\n".join(blocks)
 
 
-def render_summary(report: Report) -> str:
+def render_summary(report: Report, show_target: bool = False) -> str:
+    """One line: MLflow's verdict and the counts; with `show_target`, for which release and
+    database (when the user chose them, or a store told)."""
     n_err, n_warn = len(report.errors), len(report.warnings)
-    if report.ok:
-        verdict = "MLflow accepts this " + ("filter" if report.kind == "filter" else "order_by")
-    else:
-        verdict = "MLflow rejects this " + ("filter" if report.kind == "filter" else "order_by")
-    return f"{verdict} ({report.api}): {n_err} error(s), {n_warn} warning(s)"
+    what = "filter" if report.kind == "filter" else "order_by"
+    from mlfilter.compat import verdict_of
+
+    verdict, http, _ = verdict_of(report.diagnostics)
+    release, backend = (report.target or "/").split("/")
+    mlflow = f"MLflow {release}" if release and show_target else "MLflow"
+    where = report.api + (f", {BACKEND_NAMES.get(backend, backend)}"
+                          if show_target and backend else "")
+    said = {"accepted": f"{mlflow} accepts this {what}",
+            "rejected": f"{mlflow} rejects this {what}",
+            "crash": f"{mlflow} fails on this {what} (HTTP {http})",
+            "unsupported": f"{mlflow} has no such search"}[verdict]
+    return f"{said} ({where}): {n_err} error(s), {n_warn} warning(s)"
 
 
 def render_json(reports: list[Report]) -> str:

@@ -116,5 +116,25 @@ def installed_mlflow() -> str | None:
     return None
 
 
-def newer_lines(line: str) -> tuple[str, ...]:
-    return SUPPORTED[SUPPORTED.index(line) + 1:]
+def nearest_line(version: str) -> str:
+    """The supported line closest to a release mlfilter has no tables for: the oldest supported
+    release at or after it (its behaviour is the nearest known), else the newest."""
+    wanted = release_tuple(version)
+    for line, release in RELEASES.items():
+        if line_of(version) == line or release_tuple(release) >= wanted:
+            return line
+    return NEWEST
+
+
+def line_for_revision(revision: str) -> str | None:
+    """The release line that wrote a database at this alembic revision: the oldest supported
+    release whose schema head is at or after it. None for a revision MLflow never wrote."""
+    from mlfilter.schema._revisions import HEADS, REVISIONS
+
+    if revision not in REVISIONS:
+        return None
+    position = REVISIONS.index(revision)
+    for release in sorted(HEADS, key=release_tuple):
+        if REVISIONS.index(HEADS[release]) >= position and line_of(release) in RELEASES:
+            return line_of(release)
+    return NEWEST

@@ -115,6 +115,7 @@ GENERATED = [
     pytest.param("gen_docs.py", id="gen_docs"),
     pytest.param("gen_parser.py", id="gen_parser"),
     pytest.param("gen_sqlparse_words.py", id="gen_sqlparse_words"),
+    pytest.param("gen_revisions.py", id="gen_revisions"),
 ]
 
 

@@ -52,6 +52,8 @@ class Schema:
 
     source: str = ""  # where it was read (credentials masked)
     mlflow_schema: str = ""  # the database's alembic revision, when read from a database
+    mlflow_version: str = ""  # the MLflow found there: a server's release, or the release line
+    #                           that wrote the database's schema revision
     experiments: dict[str, ExperimentInfo] = field(default_factory=dict)
     registered_models: dict[str, KeyInfo] = field(default_factory=dict)  # "name" and tags
     model_versions: dict[str, KeyInfo] = field(default_factory=dict)
@@ -102,6 +104,7 @@ class Schema:
             return cls(
                 source=data.get("source", ""),
                 mlflow_schema=data.get("mlflow_schema", ""),
+                mlflow_version=data.get("mlflow_version", ""),
                 experiments={k: _experiment(v) for k, v in data.get("experiments", {}).items()},
                 registered_models=_keys(data.get("registered_models", {})),
                 model_versions=_keys(data.get("model_versions", {})),
@@ -125,6 +128,21 @@ class Schema:
 
             return read_database(uri, experiments, progress)
         return cls.load(uri)
+
+    # ---- the target found in the store -------------------------------------------------------------
+    @property
+    def mlflow_line(self) -> str | None:
+        """The supported release line closest to the MLflow found in the store (None: unknown)."""
+        from mlfilter.versions import nearest_line
+
+        return nearest_line(self.mlflow_version) if self.mlflow_version else None
+
+    @property
+    def backend(self) -> str | None:
+        """The store's database, when it was read from one."""
+        from mlfilter.versions import backend_from_uri
+
+        return backend_from_uri(self.source)
 
     # ---- views --------------------------------------------------------------------------------
     @property

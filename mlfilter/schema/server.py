@@ -84,12 +84,36 @@ def experiments_at(client, uri: str, refs=None) -> list:
     return out
 
 
+def server_version(uri: str) -> str | None:
+    """The MLflow release a tracking server runs (its GET /version), or None when it does not
+    say. Credentials come from the URI or MLflow's usual environment variables."""
+    import re
+
+    import requests  # an mlflow dependency
+
+    headers = {}
+    token = os.environ.get("MLFLOW_TRACKING_TOKEN")
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    auth = None
+    if os.environ.get("MLFLOW_TRACKING_USERNAME"):
+        auth = (os.environ["MLFLOW_TRACKING_USERNAME"],
+                os.environ.get("MLFLOW_TRACKING_PASSWORD", ""))
+    try:
+        response = requests.get(uri.rstrip("/") + "/version", headers=headers, auth=auth,
+                                timeout=TIMEOUT)
+    except requests.RequestException:
+        return None
+    text = response.text.strip() if response.ok else ""
+    return text if re.fullmatch(r"\d+\.\d+(\.\d+)?([a-z.]+\d*)?", text) else None
+
+
 def read_server(uri: str, experiments=None, progress=None) -> Schema:
     say = progress or (lambda message: None)
     client = client_for(uri)
     say("experiments")
     exps = experiments_at(client, uri, experiments)
-    schema = Schema(source=mask(uri))
+    schema = Schema(source=mask(uri), mlflow_version=server_version(uri) or "")
     for exp in exps:
         info = ExperimentInfo(exp.experiment_id, exp.name, exp.lifecycle_stage)
         schema.experiments[exp.experiment_id] = info

@@ -146,7 +146,10 @@ def read_database(uri: str, experiments=None, progress=None) -> Schema:
                                           t.experiments.c.lifecycle_stage)).all()
         chosen = _choose(exp_rows, experiments)
         ids = [row[0] for row in chosen]
-        schema = Schema(source=mask(uri), mlflow_schema=revision)
+        from mlfilter.versions import line_for_revision
+
+        schema = Schema(source=mask(uri), mlflow_schema=revision,
+                        mlflow_version=line_for_revision(revision) or "")
         for eid, name, stage in chosen:
             schema.experiments[str(eid)] = ExperimentInfo(str(eid), name, stage)
         runs = t.runs
