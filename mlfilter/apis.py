@@ -45,13 +45,19 @@ class Target:
     time_ms: bool = False  # milliseconds since the epoch
     enum: tuple[str, ...] = ()  # the only values MLflow stores (case matters)
     int64: bool = False  # an integer literal must fit a 64-bit column, else MLflow crashes
+    int32: bool = False  # the column is a 32-bit INTEGER (PostgreSQL checks the range)
     never_matches_eq: bool = False  # `=` can never match (traces' span attributes)
     string_as_number: bool = False  # quoted values are accepted and compared as text
     value_format: str | None = None  # a regex a string value must match (trace prompts)
     value_format_hint: str | None = None
     case_sensitive_ops: bool = False  # the store compares the comparator as written
     list_ops_only: bool = True  # a list value is only taken by IN / NOT IN
+    drops_non_lowercase: bool = False  # list items that are not all lower case are dropped
     joins: int = 0  # tables the store joins for one such condition (not for IS [NOT] NULL)
+    orderable: bool = True  # order_by takes this key
+    # `> v` / `>= v` also bound the span search (traces' timestamp): MLflow computes with v,
+    # which fails for a string beside a span filter or a numeric bound
+    span_bound: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,8 @@ class Entity:
     target: Target | None = None  # any key (params, tags, metrics)
     keys: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     pattern_keys: tuple[tuple[str, Target], ...] = ()  # key prefix -> target (span.attributes.)
+    # keys of an any-key entity that the store treats specially (traces' analytics metadata)
+    reserved_keys: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     empty_key_ok: bool = True
 
 
@@ -99,6 +107,7 @@ class Api:
     max_results: int | None = None
     view_type: bool = False
     available: bool = True  # the release has this search API at all
+    strict_lists: bool = False  # lists must be single-quoted strings and commas, nothing else
     logged_model_status: str = "enum"  # "enum": status names are validated and mapped to the
     #                                     integer column; "text": compared as text, never match
     # The target these facts are for (set by api_for).
@@ -107,9 +116,18 @@ class Api:
     # Tables one SELECT may join (the searched table is one of them); None: no limit. Past it
     # the database refuses the query (SQLite: MLflow answers 503).
     join_limit: int | None = 64
-    # The database fails on an integer literal outside 64 bits (SQLite: "Python int too large").
-    int64_crash: bool = True
+    # What the database does with an integer literal outside 64 bits: "crash" (SQLite: Python
+    # int too large, HTTP 500), "reject" (PostgreSQL: bigint out of range, 400) or "ok".
+    int64_overflow: str = "crash"
     rlike: bool = True  # the database has a regex match MLflow can use for RLIKE
+    invalid_regex: str = "ok"  # an RLIKE pattern the database cannot compile: ok|reject|crash
+    rejects_nul: bool = False  # text values cannot hold NUL (PostgreSQL)
+    rejects_string_for_integer: bool = False  # no implicit cast of a string to an integer column
+    rejects_infinite: bool = False  # the driver refuses inf and nan parameters (MySQL)
+    rejects_trailing_escape: bool = False  # a LIKE pattern may not end with a lone backslash
+    # SQLite's expression tree depth (1000) allows this many conditions in the WHERE clause of
+    # this API's query (the others go to joins); None: no such limit.
+    max_where_conditions: int | None = None
 
     def entity_for_prefix(self, prefix: str) -> Entity | None:
         for entity in self.entities:
@@ -139,6 +157,7 @@ _RUN_STATUS = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
 
 RUNS = Api(
     name="runs",
+    max_where_conditions=996,
     mlflow_call="search_runs",
     parser="search_utils",
     entities=(
@@ -194,6 +213,7 @@ _EXP_TIME = Target(
 )
 EXPERIMENTS = Api(
     name="experiments",
+    max_where_conditions=997,
     mlflow_call="search_experiments",
     parser="search_utils",
     entities=(
@@ -205,7 +225,7 @@ EXPERIMENTS = Api(
             keys=_keys(
                 name=Target(frozenset({STR}), STRING_OPS),
                 experiment_id=Target(frozenset({STR, LIST}), frozenset({"=", "!="}) | LIST_OPS,
-                                     int_string=True, int64=True),
+                                     int_string=True, int64=True, int32=True),
                 creation_time=_EXP_TIME,
                 last_update_time=_EXP_TIME,
             ),
@@ -229,6 +249,7 @@ EXPERIMENTS = Api(
 _REGISTRY_TAG = Target(frozenset({STR}), STRING_OPS)
 REGISTERED_MODELS = Api(
     name="registered_models",
+    max_where_conditions=995,
     mlflow_call="search_registered_models",
     parser="search_utils",
     entities=(
@@ -255,6 +276,7 @@ REGISTERED_MODELS = Api(
 
 MODEL_VERSIONS = Api(
     name="model_versions",
+    max_where_conditions=994,
     mlflow_call="search_model_versions",
     parser="search_utils",
     entities=(
@@ -268,7 +290,7 @@ MODEL_VERSIONS = Api(
                 source_path=Target(frozenset({STR}), STRING_OPS),
                 version_number=Target(
                     frozenset({STR, INT, FLOAT}), NUMERIC_OPS, kind="number", output="number",
-                    int_only=True, int_string=True, int64=True,
+                    int_only=True, int_string=True, int64=True, int32=True,
                 ),
             ),
         ),
@@ -293,6 +315,7 @@ _TRACE_TIME = Target(
     NUMBERS | {STR}, NUMERIC_OPS, kind="number", output="number", time_ms=True,
     string_as_number=True, int64=True,
 )
+_TRACE_START = replace(_TRACE_TIME, span_bound=True)
 _TRACE_TAG = Target(frozenset({STR, LIST}), _TRACE_STR_OPS | NULL_OPS, joins=1)
 _ASSESSMENT = Target(
     frozenset({STR}) | NUMBERS,
@@ -306,12 +329,18 @@ _ASSESSMENT = Target(
 _SPAN_FIELD = Target(frozenset({STR, LIST}), _TRACE_STR_OPS | LIST_OPS, case_sensitive_ops=True)
 TRACES = Api(
     name="traces",
+    max_where_conditions=997,
     mlflow_call="search_traces",
     parser="search_utils",
     entities=(
         Entity("tag", ("tag", "tags"), target=_TRACE_TAG),
         Entity("request_metadata", ("request_metadata", "metadata"),
-               target=Target(frozenset({STR}), _TRACE_STR_OPS | NULL_OPS, joins=1)),
+               target=Target(frozenset({STR}), _TRACE_STR_OPS | NULL_OPS, joins=1),
+               # token usage and cost live in columns of the trace table (a JSON value is
+               # compared item by item): only equality and presence, and no ordering
+               reserved_keys=_keys(**{k: Target(frozenset({STR}), frozenset({"=", "!="}) | NULL_OPS,
+                                                orderable=False)
+                                      for k in ("mlflow.trace.tokenUsage", "mlflow.trace.cost")})),
         Entity(
             "attribute",
             ("attribute", "attributes", "trace"),
@@ -320,8 +349,8 @@ TRACES = Api(
                 client_request_id=Target(frozenset({STR, LIST}), _TRACE_STR_OPS | LIST_OPS),
                 status=Target(frozenset({STR, LIST}), _TRACE_STR_OPS | LIST_OPS,
                               enum=("OK", "ERROR", "IN_PROGRESS", "STATE_UNSPECIFIED")),
-                timestamp=_TRACE_TIME,
-                timestamp_ms=_TRACE_TIME,
+                timestamp=_TRACE_START,
+                timestamp_ms=_TRACE_START,
                 execution_time=_TRACE_TIME,
                 execution_time_ms=_TRACE_TIME,
                 end_time=_TRACE_TIME,
@@ -423,6 +452,7 @@ LOGGED_MODEL_STRING_OPS = ("=", "!=", "LIKE", "ILIKE", "IN", "NOT IN")
 LOGGED_MODEL_NUMERIC_OPS = ("<", "<=", ">", ">=", "=", "!=")
 LOGGED_MODELS = Api(
     name="logged_models",
+    max_where_conditions=996,
     mlflow_call="search_logged_models",
     parser="logged_models",
     entities=(

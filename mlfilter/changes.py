@@ -80,11 +80,6 @@ CHANGES: tuple[Change, ...] = (
         (keys_edit("attribute", ("name", "experiment_id"), **_NO_LISTS),),
     ),
     Change(
-        "dataset-lists", ("runs",), "3.0.0",
-        "IN and NOT IN lists on dataset keys",
-        (keys_edit("dataset", "*", **_NO_LISTS),),
-    ),
-    Change(
         "experiments-experiment-id", ("experiments",), "3.0.0",
         "filtering experiments by `experiment_id`",
         (drop_keys("attribute", "experiment_id"),),
@@ -101,6 +96,7 @@ CHANGES: tuple[Change, ...] = (
         (drop_entity("span"), drop_entity("feedback"), drop_entity("expectation"),
          drop_entity("issue"),
          drop_keys("attribute", "client_request_id", "end_time", "end_time_ms", "prompt", "text"),
+         keys_edit("attribute", ("timestamp", "timestamp_ms"), span_bound=False),
          api_edit(rewrites=MappingProxyType({k: v for k, v in TRACES.rewrites.items()
                                              if k in ("name", "run_id", "timestamp",
                                                       "execution_time")})),
@@ -112,23 +108,104 @@ CHANGES: tuple[Change, ...] = (
         "LIKE, ILIKE and RLIKE on trace tags, metadata and string attributes",
         (keys_edit("tag", "*", ops=frozenset({"=", "!="})),
          keys_edit("request_metadata", "*", ops=frozenset({"=", "!="})),
-         keys_edit("attribute", ("request_id", "status", "name", "run_id"),
-                   ops=frozenset({"=", "!="}) | LIST_OPS)),
+         keys_edit("attribute", ("request_id", "status"), ops=frozenset({"=", "!="}) | LIST_OPS),
+         # rewritten to a tag and a metadata key, which take only = and !=
+         keys_edit("attribute", ("name", "run_id"), ops=frozenset({"=", "!="}))),
+    ),
+    Change(
+        "traces-analytics-metadata", ("traces",), "3.0.0",
+        "the metadata `mlflow.trace.tokenUsage` and `mlflow.trace.cost` are columns of the "
+        "trace table: only =, != and IS [NOT] NULL, and no ordering by them",
+        (entity_edit("request_metadata", reserved_keys=MappingProxyType({})),),
+        accepts=False,
+    ),
+    Change(
+        "numbers-parsed", ("runs", "experiments", "model_versions"), "3.0.0",
+        "numeric attribute values are read as numbers: a float is refused for an integer "
+        "column and an integer beyond 64 bits crashes the store",
+        (keys_edit("attribute", ("start_time", "end_time", "created", "Created"), int64=False),
+         keys_edit("attribute", ("creation_time", "last_update_time"), int_only=False,
+                   int64=False),
+         # an unquoted integer still reaches the column as one (and overflows)
+         keys_edit("attribute", ("version_number",), int_only=False, int_string=False)),
+        accepts=False,
+    ),
+    Change(
+        "model-versions-run-id-not-in", ("model_versions",), "3.0.0",
+        "`run_id NOT IN (...)` on model versions",
+        (keys_edit("attribute", ("run_id",), ops=Without(frozenset({"NOT IN"}))),),
+    ),
+    Change(
+        "lists-parsed-as-python", _SEARCH_UTILS, "3.0.0",
+        "lists read as Python literals: double quotes and a trailing comma are accepted, and "
+        "no item is dropped",
+        (api_edit(strict_lists=True),),
+    ),
+    Change(
+        "list-items-kept", ("runs", "model_versions"), "3.0.0",
+        "run id and dataset lists keep items that are not all lower case",
+        (keys_edit("attribute", ("run_id",), drops_non_lowercase=True),
+         keys_edit("dataset", "*", drops_non_lowercase=True)),
     ),
 )
 
+_EVERY = ("runs", "experiments", "registered_models", "model_versions", "logged_models", "traces")
+
 BACKEND_FACTS: tuple[BackendFact, ...] = (
     BackendFact(
-        "join-limit", ("mysql",), ("runs", "experiments", "registered_models", "model_versions",
-                                   "logged_models", "traces"),
-        "MySQL and MariaDB join at most 61 tables in one query",
+        "join-limit", ("mysql",), _EVERY,
+        "MySQL and MariaDB join at most 61 tables in one query (error 1116, HTTP 500)",
         (api_edit(join_limit=61),),
     ),
     BackendFact(
-        "no-join-limit", ("postgresql", "mssql"), ("runs", "experiments", "registered_models",
-                                                     "model_versions", "logged_models", "traces"),
+        "no-join-limit", ("postgresql", "mssql"), _EVERY,
         "PostgreSQL and SQL Server have no small limit on joined tables",
         (api_edit(join_limit=None),),
+    ),
+    BackendFact(
+        "expression-depth", ("postgresql", "mysql", "mssql"), _EVERY,
+        "only SQLite limits the depth of the WHERE expression (1000)",
+        (api_edit(max_where_conditions=None),),
+    ),
+    BackendFact(
+        "integer-overflow-rejected", ("postgresql",), _EVERY,
+        "PostgreSQL refuses an integer beyond 64 bits (bigint out of range, HTTP 400)",
+        (api_edit(int64_overflow="reject"),),
+    ),
+    BackendFact(
+        "integer-overflow-compared", ("mysql",), _EVERY,
+        "MySQL compares an integer beyond 64 bits as a decimal",
+        (api_edit(int64_overflow="ok"),),
+    ),
+    BackendFact(
+        "string-for-integer", ("postgresql",), ("traces", "logged_models"),
+        "PostgreSQL has no operator between an integer column and a string (HTTP 400)",
+        (api_edit(rejects_string_for_integer=True),),
+    ),
+    BackendFact(
+        "nul-in-text", ("postgresql",), _EVERY,
+        "PostgreSQL text cannot hold NUL characters (HTTP 400)",
+        (api_edit(rejects_nul=True),),
+    ),
+    BackendFact(
+        "like-trailing-escape", ("postgresql",), _EVERY,
+        "PostgreSQL refuses a LIKE pattern ending in its escape character `\\` (HTTP 400)",
+        (api_edit(rejects_trailing_escape=True),),
+    ),
+    BackendFact(
+        "infinite-values", ("mysql",), _EVERY,
+        "the MySQL driver refuses inf and nan values (HTTP 400)",
+        (api_edit(rejects_infinite=True),),
+    ),
+    BackendFact(
+        "regex-rejected", ("postgresql",), ("traces",),
+        "PostgreSQL refuses an RLIKE pattern it cannot compile (HTTP 400)",
+        (api_edit(invalid_regex="reject"),),
+    ),
+    BackendFact(
+        "regex-crash", ("mysql",), ("traces",),
+        "MySQL fails on an RLIKE pattern it cannot compile (HTTP 500)",
+        (api_edit(invalid_regex="crash"),),
     ),
     BackendFact(
         "mssql-no-rlike", ("mssql",), ("traces",),
@@ -136,4 +213,3 @@ BACKEND_FACTS: tuple[BackendFact, ...] = (
         (api_edit(rlike=False),),
     ),
 )
-

@@ -10,7 +10,7 @@ from mlfilter.apis import Api, get_api
 from mlfilter.diagnostics import Report, Span, sort_diagnostics
 from mlfilter.grouping import effective_comparisons
 from mlfilter.lexer import sqlparse_token_count, tokenize
-from mlfilter.rules.base import Sink, replace
+from mlfilter.rules.base import Sink, replace, value_class
 from mlfilter.apis import NULL_OPS
 from mlfilter.rules.clauses import check_comparison, store_target
 from mlfilter.rules.logged_models import check_logged_model_comparison
@@ -154,20 +154,33 @@ def parse_tree(filter_string: str, api: str | Api = "runs") -> ast.Filter:
 
 def check_filter(filt: ast.Filter, spec: Api, emit: Sink) -> None:
     check_structure(filt, emit)
-    joins = 0
+    joins = wheres = 0
+    bounds, spans = [], False
     for c in effective_comparisons(filt):
         if spec.parser == "logged_models":
             parsed = check_logged_model_comparison(c, spec, emit)
             if parsed is not None and parsed[0] != "attributes":
                 joins += spec.entity(parsed[0]).target.joins
+            elif parsed is not None:
+                wheres += 1
             continue
         res = check_comparison(c, spec, emit)
-        if res is not None and c.op is not None and c.op.canonical not in NULL_OPS:
-            joins += store_target(spec, res).joins
         if res is not None and c.op is not None:
+            join = 0 if c.op.canonical in NULL_OPS else store_target(spec, res).joins
+            joins += join
+            wheres += join == 0  # a condition without its own join goes to the WHERE clause
             check_suspicious(c, spec, res, emit)
+            spans = spans or res.entity.name == "span"
+            if res.target is not None and res.target.span_bound and c.op.canonical in (">", ">="):
+                bounds.append(c.right)
+    _span_bound(bounds, spans, spec, emit)
     if not any(d.severity.value == "error" for d in emit.items):
         _surrogate(filt.text, emit)
+    if spec.max_where_conditions is not None and wheres > spec.max_where_conditions:
+        emit("MF238", Span(0, len(filt.text)),
+             f"this search has {wheres} conditions in its WHERE clause; SQLite's expression depth "
+             f"allows {spec.max_where_conditions} here, so MLflow fails (HTTP 503)",
+             "use IN lists, or split it into several searches")
     if spec.join_limit is not None and 1 + joins > spec.join_limit:
         from mlfilter.rules.registry import http_status
         from mlfilter.versions import BACKEND_NAMES
@@ -177,6 +190,19 @@ def check_filter(filt: ast.Filter, spec: Api, emit: Sink) -> None:
              f"this search joins {1 + joins} tables; {db} allows {spec.join_limit}, so "
              f"MLflow fails (HTTP {http_status('MF235')}) on a {db} store",
              "split it into several searches with fewer metric, param, tag or dataset conditions")
+
+
+def _span_bound(bounds, spans: bool, spec: Api, emit: Sink) -> None:
+    """search_traces keeps the largest `timestamp_ms >` bound to prune spans: a quoted bound
+    beside a span filter (str - int) or beside a numeric bound (max of str and int) fails."""
+    texts = [v for v in bounds if value_class(v) == "string"]
+    if texts and (spans or len(texts) < len(bounds)):
+        why = "a span filter" if spans else "a numeric bound on the same key"
+        emit("MF237", texts[0].span, f"a quoted timestamp bound beside {why} makes MLflow "
+             f"{spec.version} crash (HTTP 500)", f"write the number without quotes: "
+             f"{texts[0].inner}" if texts[0].inner.lstrip("-").isdigit() else
+             "use a number literal", replace("remove the quotes", texts[0].span, texts[0].inner)
+             if texts[0].inner.lstrip("-").isdigit() else None)
 
 
 def _as_text(value) -> tuple[str, tuple | None]:

@@ -26,13 +26,15 @@ def apply_fixes(text: str, diagnostics, unsafe: bool = False) -> str:
 
 
 def fix_filter(filter_string: str, api: str = "runs", unsafe: bool = False,
-               max_rounds: int = 5) -> str:
+               max_rounds: int = 5, mlflow_version: str | None = None,
+               backend: str | None = None) -> str:
     """Check and fix until nothing changes (fixes can uncover further fixes)."""
     from mlfilter.checker import check
 
     text = filter_string
     for _ in range(max_rounds):
-        fixed = apply_fixes(text, check(text, api).diagnostics, unsafe=unsafe)
+        report = check(text, api, mlflow_version=mlflow_version, backend=backend)
+        fixed = apply_fixes(text, report.diagnostics, unsafe=unsafe)
         if fixed == text:
             break
         text = fixed

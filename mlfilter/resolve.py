@@ -61,6 +61,8 @@ def resolve(api: Api, text: str) -> Resolved:
 def key_target(entity: Entity, key: str) -> Target | None:
     if key in entity.keys:
         return entity.keys[key]
+    if key in entity.reserved_keys:
+        return entity.reserved_keys[key]
     for head, target in entity.pattern_keys:
         if key.startswith(head) and len(key) > len(head):
             return target

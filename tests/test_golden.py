@@ -123,16 +123,17 @@ FILTER_CASES = [c for c in CASES if isinstance(c.filter, str)]
 
 @pytest.mark.parametrize("case", [_param(c, xfail_applies=False) for c in FILTER_CASES])
 def test_safe_fixes(case):
-    got = mlfilter.fix_filter(case.filter, case.api)
+    target = {"mlflow_version": case.mlflow_version, "backend": case.backend}
+    got = mlfilter.fix_filter(case.filter, case.api, **target)
     if case.fixed is None:
         # no `fixed` recorded: the safe fixes change nothing, or they leave an error behind
-        assert got == case.filter or not mlfilter.check(got, case.api).ok, (
+        assert got == case.filter or not mlfilter.check(got, case.api, **target).ok, (
             f"{case.id}: safe fixes give the clean {got!r}; record it as `fixed`")
         return
     assert got == case.fixed
-    again = mlfilter.check(got, case.api)
+    again = mlfilter.check(got, case.api, **target)
     assert again.ok, f"the fixed filter still has errors:\n{again}"
-    assert mlfilter.fix_filter(got, case.api) == got, "fixing again changes the text"
+    assert mlfilter.fix_filter(got, case.api, **target) == got, "fixing again changes the text"
 
 
 def test_fixed_cases_exist_for_the_issue():

@@ -94,12 +94,35 @@ class Query:
     view_type: int | None = None
     max_results: int | None = None
     union: tuple[Conjunction, ...] = field(default=((),), repr=False)
+    mlflow_version: str | None = None  # the release line the query must run on (None: default)
+    backend: str | None = None  # the tracking store's database (None: sqlite)
+
+    @property
+    def _target(self) -> dict:
+        return {"mlflow_version": self.mlflow_version, "backend": self.backend}
+
+    def target(self, mlflow_version: str | None = None, backend: str | None = None) -> Query:
+        """The same request for another MLflow release or database; refused (BuildError) when
+        that target cannot run it."""
+        from mlfilter.versions import TargetError, resolve_backend, resolve_version
+
+        try:
+            line, db = resolve_version(mlflow_version), resolve_backend(backend)
+        except TargetError as e:
+            raise BuildError(str(e)) from None
+        query = replace(self, mlflow_version=line, backend=db)
+        query._check_available()
+        for conj in query.union:
+            query._verify(conj)
+        if query.orders:
+            query.order_by()  # re-checks the entries it has
+        return query
 
     # ---- building ---------------------------------------------------------------------------
     def where(self, expr) -> Query:
         """Add a condition (a builder expression or a filter string), ANDed with earlier ones."""
         if isinstance(expr, str):
-            expr = from_string(expr, self.spec.api)
+            expr = from_string(expr, self.spec.api, **self._target)
         if not isinstance(expr, Predicate):
             raise TypeError(f"where() takes a filter expression or string, not {type(expr).__name__}")
         combined = expr if self.predicate is None else self.predicate & expr
@@ -122,9 +145,10 @@ class Query:
             else:
                 out.append(e)
         rendered = [self._order_entry(OrderTerm(e) if isinstance(e, Term) else e) for e in out]
+        rendered = list(self.orders) + rendered
         from mlfilter.checker import check_order_by
 
-        report = check_order_by(rendered, self.spec.api)
+        report = check_order_by(rendered, self.spec.api, **self._target)
         if not report.ok:
             raise BuildError(_messages(report))
         return replace(self, orders=tuple(rendered))
@@ -274,7 +298,14 @@ class Query:
     def _takes_list(self, leaf) -> bool:
         from mlfilter.checker import check
 
-        return check(f"{leaf.key} IN ('x')", self.spec.api).ok
+        return check(f"{leaf.key} IN ('x')", self.spec.api, **self._target).ok
+
+    def _check_available(self) -> None:
+        from mlfilter.apis import get_api
+
+        api = get_api(self.spec.api, **self._target)
+        if not api.available:
+            raise BuildError(f"{api.mlflow_call} does not exist in MLflow {api.version}")
 
     def _verify(self, conj: Conjunction) -> None:
         """MLflow must accept the search and read each condition exactly as intended."""
@@ -284,10 +315,10 @@ class Query:
         for leaf in conj:
             _check_rewrite(self.spec.api, leaf.intent.kind, leaf.intent.key, leaf.key, "filter on")
             _check_line_break(self.spec.api, leaf.intent.kind, leaf.intent.key)
-        report = check(text, self.spec.api)
+        report = check(text, self.spec.api, **self._target)
         if not report.ok:
             raise BuildError(_messages(report))
-        parsed = parse(text, self.spec.api).to_mlflow()
+        parsed = parse(text, self.spec.api, **self._target).to_mlflow()
         same_count = len(parsed) == len(conj)
         if same_count:
             for leaf, got in zip(conj, parsed):
@@ -360,7 +391,8 @@ def _messages(report, diags=None) -> str:
     return "; ".join(f"{d.code}: {d.message}" + (f" ({d.hint})" if d.hint else "") for d in diags)
 
 
-def from_string(filter_string: str, api: str = "runs") -> Predicate:
+def from_string(filter_string: str, api: str = "runs", mlflow_version: str | None = None,
+                backend: str | None = None) -> Predicate:
     """A filter string -> a builder expression (edit it in code, `str()` it back)."""
     from mlfilter.builder.terms import Intent
     from mlfilter.checker import parse_tree
@@ -371,7 +403,7 @@ def from_string(filter_string: str, api: str = "runs") -> Predicate:
     intents = []
     from mlfilter.apis import get_api
 
-    spec = get_api(api)
+    spec = get_api(api, mlflow_version, backend)
     for c in effective_comparisons(tree):
         if spec.parser == "logged_models" and c.op is not None:
             # search_logged_models has its own parser (unquoting, lists, key aliases)
@@ -402,11 +434,20 @@ _KIND = {"parameter": "param", "params": "param", "tags": "tag", "metrics": "met
 def _make(api: str):
     spec = SPECS[api]
 
-    def factory(experiment_ids=None, experiment_names=None) -> Query:
+    def factory(experiment_ids=None, experiment_names=None, mlflow_version=None,
+                backend=None) -> Query:
+        from mlfilter.versions import TargetError, resolve_backend, resolve_version
+
+        try:
+            target = {"mlflow_version": resolve_version(mlflow_version),
+                      "backend": resolve_backend(backend)}
+        except TargetError as e:
+            raise BuildError(str(e)) from None
+        Query(spec, **target)._check_available()
         if spec.scope is None:
             if experiment_ids is not None or experiment_names is not None:
                 raise BuildError(f"search_{api} is not scoped by experiment")
-            return Query(spec)
+            return Query(spec, **target)
         if experiment_ids is not None and experiment_names is not None:
             raise BuildError("give experiment_ids or experiment_names, not both")
         if experiment_ids is None and experiment_names is None:
@@ -416,10 +457,12 @@ def _make(api: str):
         if isinstance(experiment_names, str):
             experiment_names = [experiment_names]
         return Query(spec, tuple(str(x) for x in experiment_ids or ()),
-                     tuple(experiment_names or ()))
+                     tuple(experiment_names or ()), **target)
 
     factory.__name__ = f"search_{api}"
-    factory.__doc__ = f"A search_{api} request to build with .where(), .order_by(), ..."
+    factory.__doc__ = (f"A search_{api} request to build with .where(), .order_by(), ...; "
+                       "`mlflow_version` and `backend` name the target it must run on (the "
+                       "builder refuses what that target cannot run)")
     return factory
 
 

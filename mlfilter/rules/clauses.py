@@ -56,7 +56,7 @@ def check_comparison(c: ast.Comparison, api: Api, emit: Sink) -> Resolved | None
         return res
     store = store_target(api, res)
     _check_operator(c, api, store, emit)
-    _check_value(c, res, store, emit)
+    _check_value(c, api, res, store, emit)
     return res
 
 
@@ -255,7 +255,7 @@ def _comparator_not_allowed(c: ast.Comparison, store: Target, emit: Sink) -> Non
 
 # ---- values -------------------------------------------------------------------------------------
 
-def _check_value(c: ast.Comparison, res: Resolved, store: Target, emit: Sink) -> None:
+def _check_value(c: ast.Comparison, api: Api, res: Resolved, store: Target, emit: Sink) -> None:
     v, op = c.right, c.op.canonical
     vclass = value_class(v)
     target = res.target
@@ -269,26 +269,82 @@ def _check_value(c: ast.Comparison, res: Resolved, store: Target, emit: Sink) ->
         _wrong_value(c, res, allowed, emit)
         return
     if vclass == "list":
-        _check_list(c, res, store, emit)
+        _check_list(c, api, res, store, emit)
         return
     if op in ("IN", "NOT IN"):
         return
     if store.int_only and vclass == "float":
         emit("MF218", v.span, f"`{c.left.text}` takes an integer, not `{v.text}`",
              "MLflow rejects float literals here (even `1e3`)")
-    elif vclass == "int" and store.int64 and not INT64_MIN <= int(v.text) <= INT64_MAX:
-        emit("MF233", v.span, f"`{v.text}` does not fit a 64-bit integer: MLflow crashes (HTTP 500)",
-             "use a smaller number")
+    elif vclass == "int" and store.int64 and not _fits(int(v.text), store, api):
+        integer_overflow(api, v, emit, not INT64_MIN <= int(v.text) <= INT64_MAX)
     elif vclass == "string" and store.int_string and not _reads_as_int(v.inner):
         emit("MF219", v.span, f"`{c.left.text}` takes an integer in quotes, not {v.text}",
              "for example `'1'`")
     elif vclass == "string" and store.int_string and store.int64 and \
-            not INT64_MIN <= int(v.inner) <= INT64_MAX:
-        emit("MF233", v.span, f"{v.text} does not fit a 64-bit integer: MLflow crashes (HTTP 500)",
-             "use a smaller number")
+            not _fits(int(v.inner), store, api):
+        integer_overflow(api, v, emit, not INT64_MIN <= int(v.inner) <= INT64_MAX)
+    elif vclass == "string" and store.string_as_number and api.rejects_string_for_integer:
+        string_for_integer(api, c, emit)
+    elif vclass in ("int", "float") and api.rejects_infinite and _infinite(v.text):
+        infinite_value(api, v, emit)
     elif vclass == "string" and store.value_format and not re.fullmatch(store.value_format, v.inner):
         emit("MF219", v.span, f"{v.text} is not a valid value for `{c.left.text}`",
              f"expected format: {store.value_format_hint}")
+
+
+# ---- what the database does with a value (MF24x; the facts are BackendFacts in changes.py) ------
+
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+
+
+def _fits(value: int, store: Target, api: Api) -> bool:
+    """Whether the database takes the integer for this column (only PostgreSQL checks a 32-bit
+    column's range; SQLite's columns are all 64-bit)."""
+    if store.int32 and api.int64_overflow == "reject":
+        return INT32_MIN <= value <= INT32_MAX
+    return INT64_MIN <= value <= INT64_MAX
+
+
+def integer_overflow(api: Api, v, emit: Sink, beyond_64: bool = True) -> None:
+    if api.int64_overflow == "crash":
+        emit("MF233", v.span, f"{v.text} does not fit a 64-bit integer: MLflow crashes (HTTP 500)",
+             "use a smaller number")
+    elif api.int64_overflow == "reject":
+        from mlfilter.versions import BACKEND_NAMES
+
+        bits, kind = ("64", "bigint") if beyond_64 else ("32", "integer")
+        emit("MF243", v.span, f"{v.text} does not fit a {bits}-bit integer: "
+             f"{BACKEND_NAMES[api.backend]} rejects it ({kind} out of range)",
+             "use a smaller number")
+
+
+def string_for_integer(api: Api, c: ast.Comparison, emit: Sink) -> None:
+    from mlfilter.versions import BACKEND_NAMES
+
+    v = c.right
+    fix = replace("remove the quotes", v.span, v.inner) if isinstance(v, ast.String) and \
+        re.fullmatch(r"-?\d+", v.inner) else None
+    emit("MF241", v.span, f"`{c.left.text}` is an integer column: {BACKEND_NAMES[api.backend]} "
+         f"cannot compare it with the string {v.text}", "write the number without quotes", fix)
+
+
+def infinite_value(api: Api, v, emit: Sink) -> None:
+    from mlfilter.versions import BACKEND_NAMES
+
+    emit("MF244", v.span, f"`{v.text}` is {'not a number' if 'nan' in v.text.lower() else 'infinite'}"
+         f" as a float: the {BACKEND_NAMES[api.backend]} driver refuses it",
+         "use a finite bound, e.g. `1e300`")
+
+
+def _infinite(text: str) -> bool:
+    import math
+
+    try:
+        x = float(text)
+    except ValueError:
+        return False
+    return math.isinf(x) or math.isnan(x)
 
 
 def _reads_as_int(text: str) -> bool:
@@ -334,8 +390,16 @@ def _wrong_value(c: ast.Comparison, res: Resolved, allowed: frozenset, emit: Sin
          f"quote it: {q}" if q else "quote it", replace("quote the value", v.span, q) if q else None)
 
 
-def _check_list(c: ast.Comparison, res: Resolved, store: Target, emit: Sink) -> None:
+# What MLflow 2.x took as a list: single-quoted strings separated by commas (sqlparse tokens).
+_STRICT_LIST = re.compile(r"\(\s*'(?:[^'\\]|''|\\.)*'(?:\s*,\s*'(?:[^'\\]|''|\\.)*')*\s*\)", re.S)
+
+
+def _check_list(c: ast.Comparison, api: Api, res: Resolved, store: Target, emit: Sink) -> None:
     v, op = c.right, c.op.canonical
+    if api.strict_lists and not _STRICT_LIST.fullmatch(v.text):
+        emit("MF213", v.span, f"MLflow {api.version} reads only lists of single-quoted strings "
+             "separated by commas", "write ('a', 'b'): no double quotes, no trailing comma")
+        return
     parsed, problem = literal_list(v.text)
     if problem == "ill-formed":
         emit("MF213", v.span, "MLflow cannot read this list", "write quoted strings separated by "
@@ -357,8 +421,15 @@ def _check_list(c: ast.Comparison, res: Resolved, store: Target, emit: Sink) -> 
              "write `IN (...)`", replace("use IN", c.op.span, "IN", Applicability.UNSAFE)
              if op == "=" else None)
         return
+    dropped = [x for x in parsed if not x.islower()] if store.drops_non_lowercase else []
+    if dropped:
+        emit("MF319", v.span, f"MLflow {api.version} drops list items that are not all lower "
+             f"case: {', '.join(repr(x) for x in dropped[:3])} never match"
+             + (" (and more)" if len(dropped) > 3 else ""),
+             "run ids are lower-case hex; for other values use `=` conditions in separate "
+             "searches, or upgrade to MLflow 3")
     if store.int_string and not all(_reads_as_int(x) for x in parsed):
         emit("MF219", v.span, f"`{c.left.text}` takes integers in quotes", "for example ('1', '2')")
-    elif store.int_string and not all(INT64_MIN <= int(x) <= INT64_MAX for x in parsed):
-        emit("MF233", v.span, "an id in this list does not fit a 64-bit integer: MLflow crashes "
-             "(HTTP 500)", "use smaller numbers")
+    elif store.int_string and not all(_fits(int(x), store, api) for x in parsed):
+        integer_overflow(api, v, emit,
+                         not all(INT64_MIN <= int(x) <= INT64_MAX for x in parsed))

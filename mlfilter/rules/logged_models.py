@@ -122,8 +122,39 @@ def check_logged_model_comparison(c: ast.Comparison, api: Api, emit: Sink) -> tu
     if entity == "attributes" and key == "status" and api.logged_model_status == "enum" and \
             not _status_ok(c, op, value, emit):
         return None
+    if not _database_ok(c, api, entity, key, value, emit):
+        return None
     _suspicious(c, api, entity, key, value, emit)
     return entity, key, op, value
+
+
+def _database_ok(c: ast.Comparison, api: Api, entity: str, key: str, value, emit: Sink) -> bool:
+    """What the database itself refuses (BackendFacts in mlfilter/changes.py)."""
+    import math
+
+    from mlfilter.rules.clauses import infinite_value, string_for_integer
+    from mlfilter.rules.suspicious import nul_character
+
+    mapped = key == "status" and api.logged_model_status == "enum"  # status names become ints
+    if entity == "attributes" and LOGGED_MODEL_COLUMNS.get(key) == "integer" and not mapped and \
+            api.rejects_string_for_integer:
+        string_for_integer(api, c, emit)
+        return False
+    if isinstance(value, float) and api.rejects_infinite and (math.isinf(value) or math.isnan(value)):
+        infinite_value(api, c.right, emit)
+        return False
+    if api.rejects_nul and "\x00" in c.right.text + c.left.text:
+        nul_character(api, c.right, emit)
+        return False
+    if api.rejects_trailing_escape and c.op.canonical in ("LIKE", "ILIKE") and \
+            isinstance(value, str) and (len(value) - len(value.rstrip("\\"))) % 2 == 1:
+        from mlfilter.versions import BACKEND_NAMES
+
+        emit("MF245", c.right.span, f"{BACKEND_NAMES[api.backend]} refuses a LIKE pattern that ends "
+             "with its escape character `\\`", "double the final backslash to match one, or "
+             "drop it")
+        return False
+    return True
 
 
 def _status_ok(c: ast.Comparison, op: str, value, emit: Sink) -> bool:

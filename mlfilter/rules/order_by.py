@@ -104,6 +104,10 @@ def _resolve_key(key_text: str, api: Api, span: Span, emit: Sink):
                  (f"did you mean `{guess}`? " if guess else "") + "valid keys: "
                  + ", ".join(sorted(spec.attribute_keys)))
             return None
+    if res.target is not None and not res.target.orderable:
+        emit("MF421", span, f"{api.mlflow_call} cannot order by the reserved key `{res.key}` "
+             "(MLflow stores it in several columns)", "order by another key")
+        return None
     new_type, new_key, _ = rewritten(api, entity, res.key)
     if new_key in spec.crash_keys or res.key in spec.crash_keys:
         emit("MF424", span, f"MLflow {api.mlflow_call} crashes ordering by `{res.key}` (HTTP 500)",

@@ -174,10 +174,41 @@ RULES: tuple[Rule, ...] = (
          "Each metric, param, tag or dataset condition joins a table; SQLite joins at most 64 "
          "tables in a query (MLflow answers 503), MySQL and MariaDB 61.",
          " AND ".join(f"metrics.m{i} > 0" for i in range(64)), "metrics.m0 > 0", http=503),
+    Rule("MF237", "crash-span-time-bound", E, "a quoted timestamp bound MLflow computes with "
+         "(HTTP 500)", "search_traces uses the largest `timestamp_ms >` bound to prune spans; "
+         "with a quoted value it subtracts from a string.", "timestamp_ms > '0' AND span.name = 'a'",
+         "timestamp_ms > 0 AND span.name = 'a'", api="traces", http=500),
+    Rule("MF238", "crash-expression-depth", E, "more conditions than SQLite's expression depth "
+         "allows (HTTP 503)", "SQLite builds the WHERE clause as a tree at most 1000 deep; MLflow's "
+         "query uses a few levels, each condition without a join one more.",
+         " AND ".join(["start_time > 0"] * 997), "start_time > 0", http=503),
     # ---- MF24x: the database decides (backend-specific) -----------------------------------
     Rule("MF240", "rlike-not-on-backend", E, "RLIKE on a database MLflow has no regex match for",
          "MLflow refuses RLIKE on SQL Server.", "tags.env RLIKE '^pr'", "tags.env LIKE 'pr%'",
          api="traces", backend="mssql"),
+    Rule("MF241", "string-for-integer-column", E, "a string compared with an integer column, on "
+         "a database that does not cast it", "SQLite compares them anyway; PostgreSQL has no "
+         "operator between bigint and character varying and MLflow answers 400.",
+         "timestamp_ms > '0'", "timestamp_ms > 0", api="traces", backend="postgresql"),
+    Rule("MF242", "nul-on-backend", E, "a NUL character in text, on a database that refuses it",
+         "PostgreSQL text cannot hold NUL (0x00): the search fails with HTTP 400.",
+         "params.x = 'a\x00b'", "params.x = 'ab'", backend="postgresql"),
+    Rule("MF243", "integer-out-of-range", E, "an integer beyond 64 bits, on a database that "
+         "refuses it", "PostgreSQL answers `bigint out of range` (HTTP 400); SQLite crashes "
+         "(MF233) and MySQL compares it as a decimal.", "start_time < 99999999999999999999999",
+         "start_time < 9999999999999", backend="postgresql"),
+    Rule("MF244", "infinite-on-backend", E, "an infinite or NaN number, on a database driver "
+         "that refuses it", "A float literal beyond 1.8e308 is infinite; the MySQL driver "
+         "refuses inf and nan (HTTP 400).", "metrics.loss < 1e400", "metrics.loss < 1e300",
+         backend="mysql"),
+    Rule("MF245", "like-trailing-escape", E, "a LIKE pattern ending with a lone backslash, on "
+         "a database that refuses it", "PostgreSQL reads `\\` as LIKE's escape character and "
+         "refuses a pattern that ends with it (HTTP 400).", "tags.path LIKE 'C:\\'",
+         "tags.path LIKE 'C:%'", backend="postgresql"),
+    Rule("MF246", "invalid-regex-on-backend", E, "an RLIKE pattern the database cannot compile",
+         "PostgreSQL rejects it (HTTP 400); MySQL fails (HTTP 500). SQLite silently matches "
+         "nothing (MF316).", "tags.env RLIKE '('", "tags.env RLIKE '\\('", api="traces",
+         backend="postgresql"),
     # ---- MF3xx: accepted but almost surely wrong -----------------------------------------
     Rule("MF301", "stray-and", W, "an AND that joins nothing",
          "MLflow ignores it, but it usually means a condition went missing.", "metrics.a > 1 AND",
@@ -253,6 +284,11 @@ RULES: tuple[Rule, ...] = (
     Rule("MF507", "run-name-unknown", W, "a run name no run has",
          "Run names are compared exactly.", "run_name = 'CNN-adam-10'", "run_name = 'cnn-adam-10'",
          kind="schema"),
+    Rule("MF319", "list-items-dropped", W, "list items MLflow 2.x silently drops",
+         "MLflow 2.x keeps only the items of a run id or dataset list that are all lower case "
+         "(a guard for MySQL's case-insensitive IN), so the others never match.",
+         "dataset.name IN ('Train', 'test')", "dataset.name IN ('train', 'test')",
+         mlflow_version="2.22"),
     Rule("MF508", "unknown-experiment", W, "an experiment the schema does not hold",
          "Its keys cannot be checked.", "params.optimizer = 'adam'", "params.optimizer = 'adam'",
          kind="schema", experiment="demo-vision"),

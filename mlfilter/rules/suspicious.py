@@ -18,6 +18,8 @@ _SECONDS_RANGE = (1e8, 1e11)
 
 def check_suspicious(c: ast.Comparison, api: Api, res: Resolved, emit: Sink) -> None:
     _odd_key(c, res, emit)
+    if api.rejects_nul and "\x00" in c.left.text:
+        nul_character(api, c.left, emit)
     if c.right is None:  # IS [NOT] NULL
         return
     target, op, v = res.target, c.op.canonical, c.right
@@ -35,14 +37,14 @@ def check_suspicious(c: ast.Comparison, api: Api, res: Resolved, emit: Sink) -> 
         emit("MF304", c.op.span, f"exact `=` on the metric `{res.key}` matches only that exact float",
              f"compare with a range, e.g. `{c.left.text} >= {v.text}`")
     if vclass == "string" and op in ("LIKE", "ILIKE"):
-        _like(c, emit)
+        _like(c, api, emit)
     if vclass == "string" and op == "RLIKE":
-        _regex(c, emit)
+        _regex(c, api, emit)
+
     if vclass == "string":
         _kept_quotes(c, emit)
         if "\x00" in v.inner:
-            emit("MF318", v.span, "the value holds a NUL character",
-                 "PostgreSQL rejects NUL in text, so this search fails there")
+            nul_character(api, v, emit)
     if target.never_matches_eq and op == "=" and vclass == "string":
         pattern = f"'%{v.inner}%'" if "'" not in v.inner else None
         emit("MF308", c.op.span, f"`=` on `{c.left.text}` never matches: MLflow compares span "
@@ -50,12 +52,24 @@ def check_suspicious(c: ast.Comparison, api: Api, res: Resolved, emit: Sink) -> 
              else "use LIKE with % around the value",
              replace("use LIKE with wildcards", Span(c.op.span.start, v.span.end),
                      f"LIKE {pattern}", Applicability.UNSAFE) if pattern else None)
-    if target.string_as_number and vclass == "string":
+    if target.string_as_number and vclass == "string" and not api.rejects_string_for_integer:
         emit("MF309", v.span, f"`{res.key}` is a number but {v.text} is text: SQLite compares it as "
              "text (wrong order) and PostgreSQL fails", f"write {v.inner} without quotes"
              if _is_number(v.inner) else "use a number literal",
              replace("remove the quotes", v.span, v.inner) if _is_number(v.inner) else None)
     _rewrite_note(c, api, res, emit)
+
+
+def nul_character(api: Api, v, emit: Sink) -> None:
+    if api.rejects_nul:
+        from mlfilter.versions import BACKEND_NAMES
+
+        what = "key" if isinstance(v, ast.Name) else "value"
+        emit("MF242", v.span, f"{BACKEND_NAMES[api.backend]} text cannot hold the NUL character "
+             f"in this {what}: the search fails", "remove the NUL character")
+    else:
+        emit("MF318", v.span, "the value holds a NUL character",
+             "PostgreSQL rejects NUL in text, so this search fails there")
 
 
 def _enum(c: ast.Comparison, res: Resolved, emit: Sink) -> None:
@@ -76,9 +90,16 @@ def _enum(c: ast.Comparison, res: Resolved, emit: Sink) -> None:
              "nothing", hint, fix)
 
 
-def _like(c: ast.Comparison, emit: Sink) -> None:
+def _like(c: ast.Comparison, api: Api, emit: Sink) -> None:
     pattern = c.right.inner
-    if "\\" in pattern:
+    trailing = len(pattern) - len(pattern.rstrip("\\"))
+    if api.rejects_trailing_escape and trailing % 2 == 1:
+        from mlfilter.versions import BACKEND_NAMES
+
+        emit("MF245", c.right.span, f"{BACKEND_NAMES[api.backend]} refuses a LIKE pattern that ends "
+             "with its escape character `\\`", "double the final backslash to match one, or "
+             "drop it")
+    elif "\\" in pattern:
         emit("MF306", c.right.span, "a backslash in a LIKE pattern means different things per "
              "database", "MLflow adds no ESCAPE clause: `\\` escapes `%` and `_` on PostgreSQL and "
              "MySQL but is a plain character on SQLite; avoid it, or use `_` for the literal")
@@ -88,14 +109,44 @@ def _like(c: ast.Comparison, emit: Sink) -> None:
              replace("use `=`", c.op.span, "=", Applicability.UNSAFE))
 
 
-def _regex(c: ast.Comparison, emit: Sink) -> None:
+def _regex(c: ast.Comparison, api: Api, emit: Sink) -> None:
     import re
+    import warnings
 
     try:
-        re.compile(c.right.inner)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # FutureWarning on patterns Python may read anew
+            re.compile(_as_python_regex(c.right.inner, api.backend))
     except re.error as e:
-        emit("MF316", c.right.span, f"{c.right.text} is not a valid regular expression ({e.msg})",
-             "SQLite then matches nothing, silently; PostgreSQL and MySQL fail the search")
+        if api.invalid_regex == "ok":
+            emit("MF316", c.right.span, f"{c.right.text} is not a valid regular expression "
+                 f"({e.msg})", "SQLite then matches nothing, silently; PostgreSQL and MySQL fail "
+                 "the search")
+            return
+        from mlfilter.versions import BACKEND_NAMES
+
+        db = BACKEND_NAMES[api.backend]
+        outcome = "rejects it" if api.invalid_regex == "reject" else "fails (HTTP 500)"
+        emit("MF246", c.right.span, f"{c.right.text} is not a valid regular expression ({e.msg}): "
+             f"{db} {outcome}", "fix the pattern; escape a literal `(`, `[` or `*` with `\\`")
+
+
+# Escapes a database's regex dialect has and Python's lacks, made harmless before Python's `re`
+# judges the pattern: PostgreSQL's word boundaries, ICU's (MySQL 8, MariaDB) property classes.
+_DIALECT_ESCAPES = {
+    "postgresql": re.compile(r"\\[yYmM]"),
+    "mysql": re.compile(r"\\[pP]\{[^}]*\}|\\[pP][A-Za-z]"),
+}
+_OPEN_BRACE = re.compile(r"(?<!\\)\{\d+(,\d*)?$|(?<!\\)\{\d+(,\d*)?[^\d,}]")
+
+
+def _as_python_regex(pattern: str, backend: str) -> str:
+    escapes = _DIALECT_ESCAPES.get(backend)
+    if escapes is not None:
+        pattern = escapes.sub("a", pattern)
+    if backend == "postgresql" and _OPEN_BRACE.search(pattern):
+        return "("  # PostgreSQL refuses a bound without its `}`, which Python reads as text
+    return pattern
 
 
 def _kept_quotes(c: ast.Comparison, emit: Sink) -> None:
