@@ -99,7 +99,8 @@ def rules_markdown() -> str:
         "",
         "Generated from `mlfilter/rules/registry.py` by `tools/gen_docs.py`; do not edit by hand.",
         "Codes: MF0xx input, MF1xx syntax, MF2xx rejected by MLflow (HTTP 400), MF23x MLflow",
-        "crashes (HTTP 500), MF3xx accepted but almost surely wrong, MF4xx order_by.",
+        "crashes (HTTP 500), MF24x the database refuses, MF3xx accepted but almost surely wrong,",
+        "MF4xx order_by. Which releases and databases each applies to: docs/versions.md.",
         "",
         "| code | name | severity | summary |",
         "|---|---|---|---|",
@@ -107,3 +108,84 @@ def rules_markdown() -> str:
         "",
     ]
     return "\n".join(head + [rule_section(r) + "\n" for r in RULES])
+
+
+# ---- docs/versions.md: the version and backend matrix -------------------------------------------
+
+def versions_markdown() -> str:
+    """What differs between MLflow releases and databases, from mlfilter/changes.py, and the
+    verdict of every rule's bad example on every supported target."""
+    from mlfilter.changes import BACKEND_FACTS, CHANGES
+    from mlfilter.compat import compat
+    from mlfilter.versions import BACKEND_NAMES, BACKENDS, RELEASES, release_tuple
+
+    out = [
+        "# MLflow versions and databases",
+        "",
+        "Generated from `mlfilter/changes.py` and `mlfilter/rules/registry.py` by "
+        "`tools/gen_docs.py`; do not edit by hand.",
+        "",
+        "mlfilter gives the verdict of one MLflow release line on one database: "
+        "`check(..., mlflow_version=, backend=)`, `mlfilter check --mlflow-version V --backend B`, "
+        "and `mlfilter check --compat` for all of them at once. The default release is "
+        "`$MLFILTER_MLFLOW_VERSION`, else the one a store or server reports (`--store`), else the "
+        "MLflow installed beside mlfilter, else the newest; the default database is the store's, "
+        "else SQLite.",
+        "",
+        "| release line | tested at | databases |",
+        "|---|---|---|",
+        *(f"| {line} | {release} | {', '.join(BACKEND_NAMES[b] for b in BACKENDS)} |"
+          for line, release in RELEASES.items()),
+        "",
+        "Verdicts on SQLite, PostgreSQL and MySQL (MariaDB) come from running MLflow on each; "
+        "SQL Server's come from MLflow's source and the SQL it compiles, not from a server.",
+        "",
+        "## What changed, release by release",
+        "",
+        "`first release` is the first MLflow release with the newer behaviour, found by running "
+        "the releases (tests/compat/first_releases.yaml); `last before` the newest release run "
+        "that still had the older one.",
+        "",
+        "| first release | last before | APIs | change | id |",
+        "|---|---|---|---|---|",
+    ]
+    for c in sorted(CHANGES, key=lambda c: (release_tuple(c.since), c.id)):
+        out.append(f"| {c.since} | {c.last_before or ''} | {', '.join(c.apis)} | {c.summary} | "
+                   f"`{c.id}` |")
+    out += ["", "## What the database changes", "", "| databases | APIs | fact | id |",
+            "|---|---|---|---|"]
+    for f in BACKEND_FACTS:
+        out.append(f"| {', '.join(BACKEND_NAMES[b] for b in f.backends)} | {', '.join(f.apis)} "
+                   f"| {f.summary} | `{f.id}` |")
+    lines = list(RELEASES)
+    out += ["", "## The rules on every target", "",
+            "The verdict MLflow gives each rule's bad example (from docs/rules.md), per release on "
+            "SQLite; a database that answers differently is named in the last column. "
+            "`ok` accepted, `400` rejected, `500`/`503` crashes, `404` no such search.", "",
+            "| code | API | " + " | ".join(RELEASES[x] for x in lines) + " | other databases |",
+            "|---|---|" + "---|" * len(lines) + "---|"]
+    for rule in RULES:
+        if rule.kind in ("lint", "schema", "value"):
+            continue
+        if rule.kind == "order_by":
+            import json
+
+            entries = [json.loads(e) if e.startswith("{") else e for e in rule.bad.split("\n")]
+            matrix = compat(api=rule.api, order_by=entries)
+        else:
+            matrix = compat(rule.bad, rule.api)
+        cells = [_cell(matrix.cell(x, "sqlite")) for x in lines]
+        others = []
+        for b in BACKENDS[1:]:
+            row = [_cell(matrix.cell(x, b)) for x in lines]
+            if row != cells:
+                others.append(f"{BACKEND_NAMES[b]}: " + " / ".join(row))
+        out.append(f"| {rule.code} | {rule.api} | " + " | ".join(cells) + " | "
+                   + "; ".join(others) + " |")
+    return "\n".join(out) + "\n"
+
+
+def _cell(cell) -> str:
+    if cell.verdict == "accepted":
+        return "ok"
+    return f"{cell.http} {cell.code}"

@@ -1,4 +1,5 @@
-"""Writes docs/rules.md from the rule registry. `--check` exits 1 when the file is stale."""
+"""Writes docs/rules.md (from the rule registry) and docs/versions.md (from the version and
+backend facts). `--check` exits 1 when either file is stale."""
 
 import sys
 from pathlib import Path
@@ -6,12 +7,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mlfilter.docs import rules_markdown  # noqa: E402
+from mlfilter.docs import rules_markdown, versions_markdown  # noqa: E402
 
-OUT = ROOT / "docs" / "rules.md"
+OUTPUTS = {ROOT / "docs" / "rules.md": rules_markdown, ROOT / "docs" / "versions.md": versions_markdown}
 
 if __name__ == "__main__":
-    text = rules_markdown()
-    if "--check" in sys.argv:
-        sys.exit(0 if OUT.exists() and OUT.read_text(encoding="utf-8") == text else 1)
-    OUT.write_text(text, encoding="utf-8")
+    stale = False
+    for path, render in OUTPUTS.items():
+        text = render()
+        if "--check" in sys.argv:
+            stale = stale or not path.exists() or path.read_text(encoding="utf-8") != text
+        else:
+            path.write_text(text, encoding="utf-8")
+    sys.exit(1 if stale else 0)
