@@ -77,6 +77,7 @@ def _lint_parser(sub) -> None:
     lint.add_argument("--fail-on", choices=("error", "warning", "info"),
                       help="lowest severity that makes the exit status 1 (default: warning)")
     lint.add_argument("--api", type=_api, help="API of mlfilter.check() calls that name none")
+    _target_options(lint)
     lint.add_argument("--exclude", action="append", metavar="PATTERN",
                       help="gitignore-style pattern of paths to skip (repeat, or separate with "
                            "commas); replaces the configured list")
@@ -94,6 +95,7 @@ def _target_options(c) -> None:
                           "installed here, else the newest)")
     c.add_argument("--backend", choices=BACKENDS, type=str.lower,
                    help="the tracking store's database (default: from --store, else sqlite)")
+    c.set_defaults(mlflow_version=None, backend=None)
 
 
 def _version(value: str) -> str:
@@ -324,7 +326,9 @@ def _lint(args) -> int:
         if args.exclude is not None:
             changes["exclude"] = tuple(p.strip() for arg in args.exclude for p in arg.split(",")
                                        if p.strip())
-        config = config.override(fail_on=args.fail_on, api=args.api, **changes)
+        config = config.override(fail_on=args.fail_on, api=args.api,
+                                 mlflow_version=args.mlflow_version, backend=args.backend,
+                                 **changes)
         config.load_schema()  # a configured snapshot that cannot be read is a usage error
     except settings.ConfigError as e:
         print(f"mlfilter: error: {e}", file=sys.stderr)

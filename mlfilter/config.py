@@ -9,6 +9,8 @@
     respect-gitignore = true
     max-file-size = 10_000_000   # bytes; larger files are skipped (MF912)
     schema = "schema.json"       # type-check filters against this snapshot (mlfilter schema dump)
+    mlflow-version = "3.17"      # the MLflow release the searches run on (default: see docs)
+    backend = "postgresql"       # the tracking store's database (default: sqlite)
 
 Command-line flags override these. Keys may be written with `-` or `_`.
 """
@@ -37,6 +39,8 @@ class Config:
     fail_on: str = "warning"
     api: str = "runs"
     schema: str | None = None
+    mlflow_version: str | None = None  # a supported release line, or None for the default
+    backend: str | None = None
     exclude: tuple[str, ...] = ()
     respect_gitignore: bool = True
     max_file_size: int = 10_000_000
@@ -59,6 +63,10 @@ class Config:
             except SchemaError as e:
                 raise ConfigError(f"{self.path or 'settings'}: schema: {e}") from None
         return cached
+
+    @property
+    def mlflow_target(self) -> dict:
+        return {"mlflow_version": self.mlflow_version, "backend": self.backend}
 
     def enabled(self, code: str) -> bool:
         if self.select is not None and not any(code.startswith(p) for p in self.select):
@@ -161,9 +169,21 @@ def check_api(value, where: str) -> str:
         raise ConfigError(f"{where}: {e}") from None
 
 
+def check_target(key: str, value, where: str) -> str:
+    from mlfilter.versions import TargetError, resolve_backend, resolve_version
+
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: expected a string such as \"3.17\"" if key == "mlflow-version"
+                          else f"{where}: expected sqlite, postgresql, mysql or mssql")
+    try:
+        return resolve_version(value) if key == "mlflow-version" else resolve_backend(value)
+    except TargetError as e:
+        raise ConfigError(f"{where}: {e}") from None
+
+
 def parse_table(table: dict, path: str) -> Config:
     known = {"select", "ignore", "fail-on", "api", "schema", "exclude", "respect-gitignore",
-             "max-file-size"}
+             "max-file-size", "mlflow-version", "backend"}
     values: dict = {}
     for raw_key, value in table.items():
         key = raw_key.replace("_", "-")
@@ -184,6 +204,8 @@ def parse_table(table: dict, path: str) -> Config:
             if not isinstance(value, str):
                 raise ConfigError(f"{where}: expected a path")
             values["schema"] = value
+        elif key in ("mlflow-version", "backend"):
+            values[key.replace("-", "_")] = check_target(key, value, where)
         elif key == "exclude":
             if isinstance(value, str):
                 value = [value]

@@ -161,10 +161,11 @@ def _contexts(lit: Literal) -> list[str]:
 class Evaluator:
     """Checks the targets of one scanned text (a .py file, or a notebook's cells)."""
 
-    def __init__(self, src: SourceText, finder, schema=None):
+    def __init__(self, src: SourceText, finder, schema=None, target: dict | None = None):
         self.src = src
         self.finder = finder
         self.schema = schema  # type-check plain literal filters against it (MF5xx)
+        self.target = target or {}  # the MLflow release and database checked for
         self.findings: list[Finding] = []
 
     # ---- values ---------------------------------------------------------------------------
@@ -211,7 +212,8 @@ class Evaluator:
         # Type checks need the real text: a filter with f-string placeholders is not compared
         # with the store (its stand-in values would always look "never logged").
         schema = self.schema if not lit.has_placeholders else None
-        self._check([lit], lambda texts: check(texts[0], target.api, schema=schema))
+        self._check([lit], lambda texts: check(texts[0], target.api, schema=schema,
+                                                          **self.target))
 
     def _order_by(self, target: Target) -> None:
         node = self.finder.resolve(target.node)
@@ -246,7 +248,8 @@ class Evaluator:
             return
         from mlfilter.checker import check_order_by
 
-        self._check(entries, lambda texts: check_order_by(texts, target.api), joined=True)
+        self._check(entries, lambda texts: check_order_by(texts, target.api, **self.target),
+                    joined=True)
 
     def _view_type(self, target: Target) -> None:
         node = self.finder.resolve(target.node)

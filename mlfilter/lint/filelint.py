@@ -135,7 +135,7 @@ def _lint_python(result, text, encoding, config, fix):
             result.fixed = applied
             result.new_text = new_text.encode(encoding)
             text, tree = new_text, _parse(new_text)
-    findings, src = scan_text(text, tree, config.api, config.load_schema())
+    findings, src = scan_text(text, tree, config.api, config.load_schema(), config.mlflow_target)
     _report(result, _filter(findings, text, src, config), src)
     return result
 
@@ -175,7 +175,8 @@ def _lint_notebook(result, text, encoding, config, fix):
         _cell_skip(result, nb, k, skip, config, raw_src)
     if joined is None:
         return result
-    findings, _ = scan_text(joined, default_api=config.api, schema=config.load_schema())
+    findings, _ = scan_text(joined, default_api=config.api, schema=config.load_schema(),
+                            target=config.mlflow_target)
     findings = _filter(findings, joined, SourceText(joined), config)
     by_cell: dict[int, list] = {}
     for f in findings:

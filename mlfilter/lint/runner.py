@@ -103,14 +103,14 @@ def _parse(text: str) -> ast.Module:
 
 
 def scan_text(text: str, tree: ast.Module | None = None, default_api: str = "runs",
-              schema=None) -> tuple[list[Finding], SourceText]:
+              schema=None, target: dict | None = None) -> tuple[list[Finding], SourceText]:
     """Findings of a Python text (before noqa and select/ignore)."""
     from mlfilter.lint.scan_py import find_targets
 
     src = SourceText(text)
     tree = tree if tree is not None else _parse(text)
     targets, finder = find_targets(tree, default_api)
-    return Evaluator(src, finder, schema).run(targets), src
+    return Evaluator(src, finder, schema, target).run(targets), src
 
 
 def _filter(findings, text: str, src: SourceText, config):
@@ -145,7 +145,8 @@ def lint_source(text: str, config=None) -> list[Finding]:
     from mlfilter.config import Config
 
     config = config or Config()
-    findings, src = scan_text(text, default_api=config.api, schema=config.load_schema())
+    findings, src = scan_text(text, default_api=config.api, schema=config.load_schema(),
+                              target=config.mlflow_target)
     return _filter(findings, text, src, config)
 
 
@@ -197,7 +198,8 @@ def _verify(text: str, fixes: list[Finding]) -> list[Finding]:
 def fix_round(text: str, config) -> tuple[list[tuple[int, int, str]], int]:
     """The source edits of one round of safe fixes (verified; none if the file would break),
     and how many fixes they make."""
-    findings, src = scan_text(text, default_api=config.api, schema=config.load_schema())
+    findings, src = scan_text(text, default_api=config.api, schema=config.load_schema(),
+                              target=config.mlflow_target)
     findings = _filter(findings, text, src, config)
     fixes = _verify(text, _choose_fixes(findings))
     edits = sorted((e for f in fixes for e in f.fix.edits), reverse=True)
