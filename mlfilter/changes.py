@@ -189,7 +189,8 @@ BACKEND_FACTS: tuple[BackendFact, ...] = (
     ),
     BackendFact(
         "like-trailing-escape", ("postgresql",), _EVERY,
-        "PostgreSQL refuses a LIKE pattern ending in its escape character `\\` (HTTP 400)",
+        "PostgreSQL fails (HTTP 400) on a LIKE pattern ending in its escape character `\\` when "
+        "matching a value reaches that end",
         (api_edit(rejects_trailing_escape=True),),
     ),
     BackendFact(

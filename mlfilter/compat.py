@@ -24,7 +24,7 @@ from mlfilter.versions import (
 
 ACCEPTED, REJECTED, CRASH, UNSUPPORTED = "accepted", "rejected", "crash", "unsupported"
 # Errors the database raises when the query runs: MLflow meets every other problem first.
-_EXECUTION = frozenset({"MF233", "MF235", "MF238", "MF241", "MF242", "MF243", "MF244", "MF245",
+_EXECUTION = frozenset({"MF233", "MF235", "MF238", "MF241", "MF242", "MF243", "MF244",
                         "MF246"})
 _HTTP_CLAIM = re.compile(r"\(HTTP (5\d\d)\)")
 

@@ -172,7 +172,9 @@ def test_mlflow_verdict(case):
     else:  # another MLflow release or database: a worker process with that release
         from version_oracle import get_version_oracle
 
-        verdict = case.verdict(get_version_oracle(case.mlflow_version, case.backend))
+        from mlfilter.versions import RELEASES
+
+        verdict = case.verdict(get_version_oracle(RELEASES[case.mlflow_version], case.backend))
     assert verdict.status == case.mlflow, f"{case.id}: MLflow {verdict.short()}"
 
 

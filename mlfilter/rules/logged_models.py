@@ -150,10 +150,9 @@ def _database_ok(c: ast.Comparison, api: Api, entity: str, key: str, value, emit
             isinstance(value, str) and (len(value) - len(value.rstrip("\\"))) % 2 == 1:
         from mlfilter.versions import BACKEND_NAMES
 
-        emit("MF245", c.right.span, f"{BACKEND_NAMES[api.backend]} refuses a LIKE pattern that ends "
-             "with its escape character `\\`", "double the final backslash to match one, or "
-             "drop it")
-        return False
+        emit("MF320", c.right.span, f"{BACKEND_NAMES[api.backend]} fails on a LIKE pattern that "
+             "ends with its escape character `\\` once matching a value reaches the end",
+             "double the final backslash to match one, or drop it")
     return True
 
 

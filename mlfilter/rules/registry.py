@@ -201,10 +201,6 @@ RULES: tuple[Rule, ...] = (
          "that refuses it", "A float literal beyond 1.8e308 is infinite; the MySQL driver "
          "refuses inf and nan (HTTP 400).", "metrics.loss < 1e400", "metrics.loss < 1e300",
          backend="mysql"),
-    Rule("MF245", "like-trailing-escape", E, "a LIKE pattern ending with a lone backslash, on "
-         "a database that refuses it", "PostgreSQL reads `\\` as LIKE's escape character and "
-         "refuses a pattern that ends with it (HTTP 400).", "tags.path LIKE 'C:\\'",
-         "tags.path LIKE 'C:%'", backend="postgresql"),
     Rule("MF246", "invalid-regex-on-backend", E, "an RLIKE pattern the database cannot compile",
          "PostgreSQL rejects it (HTTP 400); MySQL fails (HTTP 500). SQLite silently matches "
          "nothing (MF316).", "tags.env RLIKE '('", "tags.env RLIKE '\\('", api="traces",
@@ -289,6 +285,11 @@ RULES: tuple[Rule, ...] = (
          "(a guard for MySQL's case-insensitive IN), so the others never match.",
          "dataset.name IN ('Train', 'test')", "dataset.name IN ('train', 'test')",
          mlflow_version="2.22"),
+    Rule("MF320", "like-trailing-escape", W, "a LIKE pattern ending with a lone backslash, on a "
+         "database that may refuse it", "PostgreSQL reads `\\` as LIKE's escape character and "
+         "fails (HTTP 400) as soon as matching a value reaches the end of the pattern; whether "
+         "that happens depends on the values stored.", "tags.path LIKE '%\\'",
+         "tags.path LIKE '%\\\\'", backend="postgresql"),
     Rule("MF508", "unknown-experiment", W, "an experiment the schema does not hold",
          "Its keys cannot be checked.", "params.optimizer = 'adam'", "params.optimizer = 'adam'",
          kind="schema", experiment="demo-vision"),

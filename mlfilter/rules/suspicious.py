@@ -96,9 +96,9 @@ def _like(c: ast.Comparison, api: Api, emit: Sink) -> None:
     if api.rejects_trailing_escape and trailing % 2 == 1:
         from mlfilter.versions import BACKEND_NAMES
 
-        emit("MF245", c.right.span, f"{BACKEND_NAMES[api.backend]} refuses a LIKE pattern that ends "
-             "with its escape character `\\`", "double the final backslash to match one, or "
-             "drop it")
+        emit("MF320", c.right.span, f"{BACKEND_NAMES[api.backend]} fails on a LIKE pattern that "
+             "ends with its escape character `\\` once matching a value reaches the end",
+             "double the final backslash to match one, or drop it")
     elif "\\" in pattern:
         emit("MF306", c.right.span, "a backslash in a LIKE pattern means different things per "
              "database", "MLflow adds no ESCAPE clause: `\\` escapes `%` and `_` on PostgreSQL and "
