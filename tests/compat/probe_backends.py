@@ -866,6 +866,9 @@ def refine_topic(probe, res):
         return "pg-string-vs-integer-column"
     if "out of range" in msgs or "Python int too large" in msgs:
         return "integer-out-of-range"
+    if probe["api"] == "logged_models" and "nan" in f and \
+            rows["sqlite"] != rows["postgresql"]:
+        return "nan-inf-values"
     if "can not be used with MySQL" in msgs:
         return "mysql-inf-nan-literal"
     if "NUL (0x00)" in msgs:
@@ -883,11 +886,10 @@ def refine_topic(probe, res):
         if any(k in text for k in ("TEAM", "OPT", "LOSS", "MKEY", "ENV", "SCORE", "pad ")):
             return "mysql-key-case-and-pad"
         return "order-by-collation"
-    if "\\" in f and ("LIKE" in f):
+    if "\\" in f and "LIKE" in f and "RLIKE" not in f:
         return "like-backslash-escape"
     if "RLIKE" in f:
-        if rows["mysql"] != rows["postgresql"] and rows["sqlite"] == rows["postgresql"] and \
-                any(ord(c) > 127 for c in f + "".join(str(x) for x in rows["mysql"])):
+        if rows["mysql"] != rows["postgresql"] and rows["sqlite"] == rows["postgresql"]:
             return "mysql-rlike-bytes"
         return "rlike-regex-dialect"
     if "ILIKE" in f and any(ord(c) > 127 for c in f):
@@ -918,6 +920,23 @@ class FlowMap(dict):
 _Dumper.add_representer(FlowMap, _flow_map)
 
 
+def keep_a_third_same(entries, probes_):
+    """Every probe where the backends differ, and agreeing probes making about a third of the
+    file: first the baseline probes (no topic), then evenly spread over the others."""
+    diff = [i for i, e in enumerate(entries) if e["topic"] != "same"]
+    same = [i for i, e in enumerate(entries) if e["topic"] == "same"]
+    target = max(1, len(diff) // 2)
+    base = [i for i in same if probes_[i]["topic"] is None]
+    rest = [i for i in same if probes_[i]["topic"] is not None]
+    chosen = base[:target]
+    need = target - len(chosen)
+    if need > 0 and rest:
+        step = len(rest) / need
+        chosen += [rest[int(k * step)] for k in range(min(need, len(rest)))]
+    keep = set(diff) | set(chosen)
+    return [e for i, e in enumerate(entries) if i in keep]
+
+
 def write_yaml(entries, path):
     out = []
     for e in entries:
@@ -943,8 +962,23 @@ def main(argv=None):
     ap.add_argument("--raw-out", default=None, help="also write every raw result as JSON")
     ap.add_argument("--only", default=None, help="regex: run only probes whose text matches")
     ap.add_argument("--no-mssql", action="store_true")
+    ap.add_argument("--all-same", action="store_true",
+                    help="keep every agreeing probe (default: about a third of the file)")
+    ap.add_argument("--from-raw", default=None,
+                    help="rebuild the YAML from a --raw-out file without running anything")
     args = ap.parse_args(argv)
+    if args.from_raw:
+        raw = json.loads(Path(args.from_raw).read_text())
+        entries = [entry(x["probe"], x["results"], x["mssql"]) for x in raw]
+        kept = entries if args.all_same else keep_a_third_same(entries, [x["probe"] for x in raw])
+        write_yaml(kept, args.out)
+        print(f"{len(kept)} of {len(entries)} probes written to {args.out}", file=sys.stderr)
+        return
 
+    import signal
+
+    # SIGTERM (kill, timeout) ends the run through `finally`, so the databases are dropped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     name = f"be_probe_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     tmp = Path(tempfile.mkdtemp(prefix="be_probe_"))
     made = []
@@ -987,7 +1021,8 @@ def main(argv=None):
                 shown = (probe["filter"] or json.dumps(probe["order_by"]))[:90]
                 print(f"{i:4d} {probe['api']:<18} {e['topic']:<24} {e['verdicts']} "
                       f"{e['counts']} {shown!r}", file=sys.stderr)
-        write_yaml(entries, args.out)
+        kept = entries if args.all_same else keep_a_third_same(entries, selected)
+        write_yaml(kept, args.out)
         if args.raw_out:
             Path(args.raw_out).write_text(json.dumps(raw, ensure_ascii=True, indent=1,
                                                      default=str))
