@@ -125,6 +125,9 @@ class Api:
     rejects_string_for_integer: bool = False  # no implicit cast of a string to an integer column
     rejects_infinite: bool = False  # the driver refuses inf and nan parameters (MySQL)
     rejects_trailing_escape: bool = False  # a LIKE pattern may not end with a lone backslash
+    # A list with = or != is bound as one parameter: "rejects" (SQLite cannot bind a tuple),
+    # "compares" (PostgreSQL compares with the row value), "single-item" (MySQL: one item only)
+    list_equality: str = "rejects"
     # SQLite's expression tree depth (1000) allows this many conditions in the WHERE clause of
     # this API's query (the others go to joins); None: no such limit.
     max_where_conditions: int | None = None

@@ -209,6 +209,17 @@ BACKEND_FACTS: tuple[BackendFact, ...] = (
         (api_edit(invalid_regex="crash"),),
     ),
     BackendFact(
+        "list-equality-compares", ("postgresql",), _EVERY,
+        "PostgreSQL compares a column with a list bound by = or != as one row value",
+        (api_edit(list_equality="compares"),),
+    ),
+    BackendFact(
+        "list-equality-single-item", ("mysql",), _EVERY,
+        "MySQL compares a column with a one-item list bound by = or !=, and fails on more "
+        "(operand should contain 1 column, HTTP 503)",
+        (api_edit(list_equality="single-item"),),
+    ),
+    BackendFact(
         "mssql-no-rlike", ("mssql",), ("traces",),
         "MLflow refuses RLIKE on SQL Server",
         (api_edit(rlike=False),),

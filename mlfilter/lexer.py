@@ -181,6 +181,9 @@ def sqlparse_token_count(text: str) -> int:
 _DOT_AHEAD = re.compile(rf"\s*\.(?!\d+(?![_{_L}]))")
 
 
+_DOT_DIGIT = re.compile(r"\s*\.\d")
+
+
 def _chain_follows(text: str, end: int) -> bool:
     """True when a dot follows a name segment (spaces allowed, as sqlparse's group_period skips
     them), so the two belong to one dotted name. sqlparse reads `a.5` as a name and the number
@@ -207,6 +210,10 @@ def _name_chain(text: str, start: int) -> Token:
     m = _segment_at(text, start, after_dot=False) or _SPECIAL_NAME.match(text, start)
     parts.append(m.group())
     pos = m.end()
+    # sqlparse takes a word as a name when a dot follows it, but not when a digit follows that
+    # dot (`parameters.1abc`): the word is then a keyword if it is one.
+    if m.group().upper() in KEYWORDS and _DOT_DIGIT.match(text, pos):
+        keyword = True
     while True:
         dot = _DOT_AHEAD.match(text, pos) if text[pos : pos + 1] in (".", " ", "\t", "\n") or \
             text[pos : pos + 1].isspace() else None

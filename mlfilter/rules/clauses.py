@@ -114,6 +114,8 @@ def _keyword_key_ok(c: ast.Comparison, api: Api, emit: Sink) -> bool:
         fixed = f"{prefix}.`{rest}`" if "`" not in rest else None
         word = next((p for p in left.parts[1:] if p.upper() in ("AS", "CASE", "FROM", "IN",
                                                                   "USING", "VALUES")), rest)
+        if rest.lstrip()[:1].isdigit():
+            word = prefix  # `parameters.1abc`: before a digit, sqlparse keeps the keyword
     else:
         res = resolve(api, left.text)
         if res.problem == "attribute":
@@ -347,6 +349,21 @@ def _infinite(text: str) -> bool:
     return math.isinf(x) or math.isnan(x)
 
 
+def list_equality(api: Api, c: ast.Comparison, items: int, int_column: bool, emit: Sink) -> None:
+    """A list after = or != goes to the database as one bound value."""
+    v, op = c.right, c.op.canonical
+    fix = replace("use IN", c.op.span, "IN", Applicability.UNSAFE) if op == "=" else None
+    fails = (api.list_equality == "rejects" or (api.list_equality == "compares" and int_column)
+             or (api.list_equality == "single-item" and items > 1))
+    if fails:
+        crash = " (HTTP 503)" if api.list_equality == "single-item" else ""
+        emit("MF224", v.span, f"a list needs IN or NOT IN, not `{c.op.text}`{crash}",
+             "write `IN (...)`", fix)
+        return
+    emit("MF321", v.span, f"`{c.op.text}` compares with the whole list as one value, which "
+         "matches nothing useful", "write `IN (...)` or `NOT IN (...)`", fix)
+
+
 def _reads_as_int(text: str) -> bool:
     try:
         int(text)
@@ -417,9 +434,7 @@ def _check_list(c: ast.Comparison, api: Api, res: Resolved, store: Target, emit:
              "quote every item: ('1', '2')")
         return
     if op not in ("IN", "NOT IN") and store.list_ops_only:
-        emit("MF224", v.span, f"a list needs IN or NOT IN, not `{c.op.text}`",
-             "write `IN (...)`", replace("use IN", c.op.span, "IN", Applicability.UNSAFE)
-             if op == "=" else None)
+        list_equality(api, c, len(parsed), store.int_string, emit)
         return
     dropped = [x for x in parsed if not x.islower()] if store.drops_non_lowercase else []
     if dropped:

@@ -115,10 +115,13 @@ def check_logged_model_comparison(c: ast.Comparison, api: Api, emit: Sink) -> tu
              "trailing comma, and must be a string)", f"write `{c.op.text} ('…',)`")
         return None
     if isinstance(value, tuple) and op not in ("IN", "NOT IN"):
-        # The store binds the tuple as one SQL parameter, which the driver refuses (400).
-        emit("MF224", c.right.span, f"a list needs IN or NOT IN, not `{c.op.text}`",
-             "write `IN (...)`")
-        return None
+        # The store binds the tuple as one SQL parameter: SQLite's driver refuses it (400).
+        from mlfilter.rules.clauses import list_equality
+
+        before = len(emit.items)
+        list_equality(api, c, len(value), LOGGED_MODEL_COLUMNS.get(key) == "integer", emit)
+        if any(d.severity.value == "error" for d in emit.items[before:]):
+            return None
     if entity == "attributes" and key == "status" and api.logged_model_status == "enum" and \
             not _status_ok(c, op, value, emit):
         return None

@@ -290,6 +290,10 @@ RULES: tuple[Rule, ...] = (
          "fails (HTTP 400) as soon as matching a value reaches the end of the pattern; whether "
          "that happens depends on the values stored.", "tags.path LIKE '%\\'",
          "tags.path LIKE '%\\\\'", backend="postgresql"),
+    Rule("MF321", "list-with-equals", W, "a list compared with = or !=, on a database that "
+         "takes it as one value", "PostgreSQL (and MySQL for one item) compares the column with "
+         "the whole list as a row value; SQLite refuses it (MF224).", "run_id = ('a',)",
+         "run_id IN ('a')", backend="postgresql"),
     Rule("MF508", "unknown-experiment", W, "an experiment the schema does not hold",
          "Its keys cannot be checked.", "params.optimizer = 'adam'", "params.optimizer = 'adam'",
          kind="schema", experiment="demo-vision"),
