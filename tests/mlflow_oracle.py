@@ -53,7 +53,7 @@ Worker mode (one JSON request per stdin line, one JSON verdict per stdout line):
     PY tests/mlflow_oracle.py --serve --backend sqlite|postgresql|mysql [--dir DIR]
 
 It first prints ``{"ready": true, "mlflow_version": ..., "backend": ..., "database": ...,
-"build_seconds": ...}`` (or ``{"ready": false, "error": ...}`` and exits 1). Requests:
+"dir": ..., "build_seconds": ...}`` (or ``{"ready": false, "error": ...}`` and exits 1). Requests:
 ``{"api": A, "filter": F}`` or ``{"api": A, "order_by": [...]}`` (an optional ``"id"`` is echoed);
 answers: ``{"status", "http", "message", "exc_type", "n", "error_code", "mlflow_version"}`` with
 status ok | rejected | crash | unsupported, or status "error" for a request it cannot read.
@@ -704,6 +704,7 @@ def serve(backend: str, directory: str | None = None) -> int:
             return 1
         send({"ready": True, "mlflow_version": oracle.mlflow_version, "backend": backend,
               "database": db.name if db else oracle.uri, "pid": os.getpid(),
+              "dir": None if directory else str(root),
               "build_seconds": round(oracle.build_seconds, 3), "skipped": oracle.skipped})
         while True:
             line = sys.stdin.readline()

@@ -33,6 +33,7 @@ import hashlib
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
 import threading
@@ -147,6 +148,7 @@ class _Worker:
             cwd=str(log_path.parent), start_new_session=True)
         self._buf = b""
         self.database: str | None = None
+        self.directory: str | None = None
         line = self.readline(start_timeout)
         if line is None or line == b"":
             self.kill()
@@ -168,6 +170,7 @@ class _Worker:
                 f"\n{self.ready.get('traceback', '')}\nstderr tail:\n{self.stderr_tail()}")
         if backend != "sqlite":
             self.database = self.ready.get("database")
+        self.directory = self.ready.get("dir")  # the worker's temporary directory
 
     def stderr_tail(self, lines: int = 30) -> str:
         with contextlib.suppress(OSError):  # (only the worker writes to the log)
@@ -246,6 +249,10 @@ class _Worker:
             with contextlib.suppress(Exception):
                 drop_database(self.backend, self.database)
             self.database = None
+        if self.directory and self.proc.returncode != 0:
+            if Path(self.directory).name.startswith("mlfilter-serve-"):
+                shutil.rmtree(self.directory, ignore_errors=True)
+            self.directory = None
 
 
 class VersionOracle:
@@ -338,9 +345,8 @@ class VersionOracle:
                 pending[key] = None
         if pending:
             with self._lock:
-                answers = self._ask(list(pending))
-            if self.cache:
-                self.cache.put_many(answers.items())
+                # answers reach the cache as they come (an interrupted batch keeps its part)
+                answers = self._ask(list(pending), self.cache.put_many if self.cache else None)
             for key, answer in answers.items():
                 found[key] = self._verdict(answer)
         return [found[k] for k in keys]
@@ -354,9 +360,25 @@ class VersionOracle:
     def order_by_verdict(self, api: str, order_by: list) -> VersionVerdict:
         return self.label({"api": api, "order_by": list(order_by)})
 
-    def _ask(self, keys: list[str]) -> dict[str, dict]:
-        """Answers for these request keys from workers (restarted after a timeout or death)."""
+    def _ask(self, keys: list[str], save=None, save_every: int = 200) -> dict[str, dict]:
+        """Answers for these request keys from workers (restarted after a timeout or death);
+        ``save(items)`` gets the (key, answer) pairs every ``save_every`` answers and at the end."""
         answers: dict[str, dict] = {}
+        unsaved: list[tuple[str, dict]] = []
+        try:
+            self._ask_into(keys, answers, unsaved, save, save_every)
+        except BaseException:
+            # answers still in the pipe would be read as the next call's: start afresh
+            if self._worker is not None:
+                self._worker.kill()
+                self._worker = None
+            raise
+        finally:
+            if save is not None and unsaved:
+                save(unsaved)
+        return answers
+
+    def _ask_into(self, keys, answers, unsaved, save, save_every) -> None:
         todo = list(keys)
         failures = 0  # workers in a row that timed out or died before answering anything
         while todo:
@@ -402,6 +424,11 @@ class VersionOracle:
                 answer.pop("id")
                 answers[key] = answer
                 done = i + 1
+                if save is not None:
+                    unsaved.append((key, answer))
+                    if len(unsaved) >= save_every:
+                        save(list(unsaved))
+                        unsaved.clear()
             writer.join(timeout=30)
             if done and answers[todo[done - 1]]["status"] in ("timeout", "died"):
                 failures = failures + 1 if done == 1 else 1
@@ -409,7 +436,6 @@ class VersionOracle:
             else:
                 failures = 0
             todo = todo[done:]
-        return answers
 
     def ask_raw(self, requests: Iterable[dict]) -> list[VersionVerdict]:
         """Like labels() without the cache, and worker ops allowed besides searches:
