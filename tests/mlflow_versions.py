@@ -27,7 +27,11 @@ Packages come only from the configured pip index. The recipes:
   so every module MLflow imports is 3.18.0's (``mlflow.__version__`` says so); only 3.17.2's
   dist-info records remain, which makes MLflow warn about mismatched child packages.
 
-A build that fails raises :class:`VenvBuildError` naming the command and the tail of its output.
+A build that fails raises :class:`VenvBuildError` naming the command and the tail of its output;
+``python_for_tests(version)`` turns that into a skip when MLFILTER_SKIP_VERSIONS=1. The build log
+is ``<cache>/mlflow-<version>-<hash>.build.log``; the marker records the versions installed
+(``pip freeze``) and the build time. ``python tests/mlflow_versions.py [VERSION ...]`` builds ahead.
+Venvs of older recipes are not removed (delete ``<cache>/mlflow-*`` to reclaim the space).
 """
 
 from __future__ import annotations
@@ -268,6 +272,19 @@ def ensure_python(version: str) -> Path:
         if not is_complete(version):  # another process may have built it meanwhile
             _build(version, final)
     return _python_of(final)
+
+
+def python_for_tests(version: str) -> Path:
+    """ensure_python() for a test: a build failure fails it, or skips it when
+    MLFILTER_SKIP_VERSIONS=1."""
+    try:
+        return ensure_python(version)
+    except VenvBuildError as e:
+        if skip_versions():
+            import pytest
+
+            pytest.skip(f"MLFILTER_SKIP_VERSIONS=1 and: {e}")
+        raise
 
 
 def main(argv: list[str] | None = None) -> int:

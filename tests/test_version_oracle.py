@@ -33,13 +33,7 @@ pytestmark = pytest.mark.mlflow
 BACKENDS = ("sqlite", "postgresql", "mysql")
 
 
-def _python(version: str):
-    try:
-        return mlflow_versions.ensure_python(version)
-    except mlflow_versions.VenvBuildError as e:
-        if mlflow_versions.skip_versions():
-            pytest.skip(f"MLFILTER_SKIP_VERSIONS=1 and: {e}")
-        raise
+_python = mlflow_versions.python_for_tests
 
 
 def _server_or_skip(backend: str) -> None:
