@@ -108,6 +108,8 @@ class Api:
     view_type: bool = False
     available: bool = True  # the release has this search API at all
     strict_lists: bool = False  # lists must be single-quoted strings and commas, nothing else
+    # a dataset condition beside another joined condition makes the store build a broken join
+    dataset_join_crash: bool = False
     logged_model_status: str = "enum"  # "enum": status names are validated and mapped to the
     #                                     integer column; "text": compared as text, never match
     # The target these facts are for (set by api_for).
@@ -602,6 +604,9 @@ class Change:
     before: tuple[Edit, ...]
     last_before: str | None = None  # the newest release with the older behaviour that was run
     accepts: bool = True  # the newer behaviour accepts more (False: it rejects or crashes more)
+    # False: `since` is only the oldest supported release known to have it; the releases in
+    # between were not run for this change
+    bisected: bool = True
 
 
 @dataclass(frozen=True)

@@ -131,6 +131,12 @@ CHANGES: tuple[Change, ...] = (
         accepts=False,
     ),
     Change(
+        "dataset-with-other-joins", ("runs",), "3.17.2",
+        "a dataset condition beside a metric, param, tag or run-name condition",
+        (api_edit(dataset_join_crash=True),),
+        last_before="2.22.1", bisected=False,
+    ),
+    Change(
         "model-versions-run-id-not-in", ("model_versions",), "3.0.0",
         "`run_id NOT IN (...)` on model versions",
         (keys_edit("attribute", ("run_id",), ops=Without(frozenset({"NOT IN"}))),),

@@ -156,6 +156,7 @@ def check_filter(filt: ast.Filter, spec: Api, emit: Sink) -> None:
     check_structure(filt, emit)
     joins = wheres = 0
     bounds, spans = [], False
+    joined: dict[str, ast.Comparison] = {}  # entity -> a comparison with its own join
     for c in effective_comparisons(filt):
         if spec.parser == "logged_models":
             parsed = check_logged_model_comparison(c, spec, emit)
@@ -168,12 +169,19 @@ def check_filter(filt: ast.Filter, spec: Api, emit: Sink) -> None:
         if res is not None and c.op is not None:
             join = 0 if c.op.canonical in NULL_OPS else store_target(spec, res).joins
             joins += join
+            if join:
+                joined.setdefault(res.entity.name, c)
             wheres += join == 0  # a condition without its own join goes to the WHERE clause
             check_suspicious(c, spec, res, emit)
             spans = spans or res.entity.name == "span"
             if res.target is not None and res.target.span_bound and c.op.canonical in (">", ">="):
                 bounds.append(c.right)
     _span_bound(bounds, spans, spec, emit)
+    if spec.dataset_join_crash and "dataset" in joined and len(joined) > 1:
+        c = joined["dataset"]
+        emit("MF239", c.span, f"MLflow {spec.version} crashes (HTTP 503) joining a dataset "
+             "condition with a metric, param or tag condition", "search by dataset and by the "
+             "other conditions separately, or upgrade to MLflow 3")
     if not any(d.severity.value == "error" for d in emit.items):
         _surrogate(filt.text, emit)
     if spec.max_where_conditions is not None and wheres > spec.max_where_conditions:

@@ -24,7 +24,7 @@ from mlfilter.versions import (
 
 ACCEPTED, REJECTED, CRASH, UNSUPPORTED = "accepted", "rejected", "crash", "unsupported"
 # Errors the database raises when the query runs: MLflow meets every other problem first.
-_EXECUTION = frozenset({"MF233", "MF235", "MF238", "MF241", "MF242", "MF243", "MF244",
+_EXECUTION = frozenset({"MF233", "MF235", "MF238", "MF239", "MF241", "MF242", "MF243", "MF244",
                         "MF246"})
 _HTTP_CLAIM = re.compile(r"\(HTTP (5\d\d)\)")
 
@@ -107,6 +107,9 @@ def change_note(change, version: str) -> str:
     """How one change reads from a target release: what a newer one does, or what an older one
     did."""
     if release_tuple(version) < release_tuple(change.since):
+        if not change.bisected:
+            verb = "accepted by" if change.accepts else "changed in"
+            return f"{verb} MLflow {change.since} (not run on the releases before): {change.summary}"
         verb = "accepted" if change.accepts else "changed"
         return f"{verb} since MLflow {change.since}: {change.summary}"
     older = change.last_before or f"releases before {change.since}"

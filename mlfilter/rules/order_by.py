@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from mlfilter import ast, lalr
 from mlfilter.apis import Api
 from mlfilter.diagnostics import Applicability, Span
@@ -9,6 +11,9 @@ from mlfilter.lexer import tokenize
 from mlfilter.resolve import resolve, rewritten, trim_backticks
 from mlfilter.rules.base import Sink, did_you_mean, replace
 from mlfilter.transform import Transformer
+
+
+_TRAILING_DIRECTION = re.compile(r"(.*\.)\s+(ASC|DESC)\Z", re.IGNORECASE | re.DOTALL)
 
 
 def check_order_entry(text: str, api: Api, base: int, emit: Sink):
@@ -57,7 +62,13 @@ def check_order_entry(text: str, api: Api, base: int, emit: Sink):
              replace("quote the key", shifted(key.span.start, key.span.end), f"`{key.text}`"))
         return None
     key_text = text[key.span.start : key.span.end]
-    if entry.direction is not None:
+    direction = entry.direction
+    split = _TRAILING_DIRECTION.match(key_text) if direction is None else None
+    if split:
+        # `metrics. ASC`: in an order_by entry sqlparse ends the name at the dot, and ASC/DESC is
+        # the direction (in a filter, ` ASC` would be the key)
+        key_text, direction = split.group(1), split.group(2)
+    if direction is not None:
         # With a direction, MLflow splits the entry with shlex after turning backticks into double
         # quotes, which removes the quotes; a key alone keeps them (`name` is then unknown).
         import shlex

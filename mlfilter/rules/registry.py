@@ -182,6 +182,11 @@ RULES: tuple[Rule, ...] = (
          "allows (HTTP 503)", "SQLite builds the WHERE clause as a tree at most 1000 deep; MLflow's "
          "query uses a few levels, each condition without a join one more.",
          " AND ".join(["start_time > 0"] * 997), "start_time > 0", http=503),
+    Rule("MF239", "crash-dataset-join", E, "a dataset condition beside another joined "
+         "condition, which MLflow 2.x cannot join (HTTP 503)", "MLflow 2.22 joins the dataset "
+         "table on the alias of the previous join: `no such column: anon_1.destination_id`.",
+         "metrics.loss < 1 AND dataset.name = 'ds1'", "dataset.name = 'ds1'", http=503,
+         mlflow_version="2.22"),
     # ---- MF24x: the database decides (backend-specific) -----------------------------------
     Rule("MF240", "rlike-not-on-backend", E, "RLIKE on a database MLflow has no regex match for",
          "MLflow refuses RLIKE on SQL Server.", "tags.env RLIKE '^pr'", "tags.env LIKE 'pr%'",
