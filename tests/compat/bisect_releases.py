@@ -100,6 +100,19 @@ PRIMARY = [
     # B11
     ("logged-models-status", "logged_models", "status = 'READY'", "logged model status filters match"),
     ("logged-models-status-lowercase", "logged_models", "status = 'ready'", "logged model status values validated"),
+    # Not in the brief: other differences between the supported versions seen by the extra probes.
+    ("runs-numeric-value-type-float", "parser", "end_time > 1.5", "numeric run attributes parsed as numbers, not strings"),
+    ("experiments-time-non-integer", "experiments", "creation_time > 0.5",
+     "non-integer values for experiment time attributes rejected"),
+    ("traces-metadata-is-null", "traces", "metadata.k IS NULL", "IS NULL / IS NOT NULL on trace metadata and run_id"),
+    ("traces-run-id-is-null", "traces", "run_id IS NULL", "IS NULL / IS NOT NULL on trace metadata and run_id"),
+    ("traces-feedback-is-null", "traces", "feedback.x IS NULL", "IS NULL / IS NOT NULL on trace feedback/expectation"),
+    ("traces-name-is-null", "traces", "name IS NULL", "IS NULL / IS NOT NULL on trace name"),
+    ("traces-metadata-like", "traces", "metadata.k LIKE 'v%'", "LIKE/ILIKE/RLIKE on trace metadata and name"),
+    ("traces-name-like", "traces", "name LIKE 'r%'", "LIKE/ILIKE/RLIKE on trace metadata and name"),
+    ("traces-span-type", "traces", "span.type = 'LLM'", "span.type / span.content / span.attributes.* filters on traces"),
+    ("traces-span-content", "traces", "span.content LIKE '%a%'", "span.type / span.content / span.attributes.* filters on traces"),
+    ("logged-models-status-like", "logged_models", "status LIKE 'R%'", "logged model status takes only = != IN NOT IN"),
 ]
 
 EXTRA = [
@@ -146,6 +159,31 @@ EXTRA = [
     ("traces", "tags.env IN ('prod')"), ("traces", "client_request_id LIKE 'x%'"),
     ("traces", "experiment_id = '1'"),
     ("parser", "metrics.m > 5"), ("parser", "end_time > 1.5"),
+]
+
+# Hand-written remarks for first_releases.md (checked against the cached results when written).
+NOTES = [
+    "Runs `RLIKE` (`params.lr RLIKE '0.*'`, `tags.t RLIKE 'a'`) is rejected (400 `Invalid comparator 'RLIKE' not one of "
+    "...`) by EVERY release from 2.22.1 to 3.18.0, including 3.17.2 and 3.18.0: it is not a 2.22 → 3.x difference. "
+    "RLIKE works only in search_traces (from 3.6.0 on tags, string attributes, name, metadata).",
+    "Bare `text LIKE '%a%'` never parses in search_traces (`text` is an SQL keyword for sqlparse: 400 "
+    "`Invalid clause(s) in filter string`); `trace.text LIKE '%a%'` is accepted from 3.6.0.",
+    "IS NULL did not arrive in 3.0: experiments got it in the 3.10.1 patch release, runs and traces tags in 3.11 "
+    "(3.11.0rc1 already has it; **3.11.0 final is not on the configured index**, so 3.11.1 is the first final "
+    "release we could run; 3.11.0, if it exists, very probably has it too). Trace metadata/run_id IS NULL came in 3.9.0, "
+    "feedback/expectation IS NULL in 3.10.0.",
+    "Registry `IS [NOT] NULL`: 400 (`Invalid clause(s)`) up to 3.10.1, 500 (raw `ValueError: not enough values to unpack`) "
+    "from 3.11.1 (and 3.11.0rc1) to 3.17.2, a clean 400 from 3.18.0. The same holds for `name IS NULL`.",
+    "No 3.17.x patch after 3.17.2 is on the index, so the 3.17.2 → 3.18.0 changes (B) first appear in 3.18.0 (run).",
+    "A change that narrows what is accepted: experiments `creation_time > 0.5` is accepted up to 3.16.1 and rejected "
+    "from 3.17.0 (`Invalid value for numeric attribute 'creation_time': '0.5'`); logged-model `status LIKE 'R%'` "
+    "is accepted (never matches) up to 3.17.2 and rejected from 3.18.0.",
+    "Releases absent from the configured index (not run): 2.22.3, 3.1.2, 3.11.0; mlflow-tracing is absent for 3.0.1 and "
+    "3.1.1 and mlflow-skinny/mlflow-tracing for 3.18.0 (the full mlflow wheel contains every file of both, so the "
+    "mlflow wheel alone is the complete package).",
+    "MLflow 3.2.0-3.3.2 log no trace with opentelemetry-sdk >= 1.40 (`'MlflowV3SpanProcessor' object has no attribute "
+    "'_shutdown'`); they were run in venvs of their own with `opentelemetry-sdk<1.40`. The cross-check rows for 3.3.2 "
+    "differ only in trace counts because that own venv had no pin (no trace logged); the accept/reject outcomes agree.",
 ]
 
 API_ORDER = ["runs", "experiments", "registered_models", "model_versions", "logged_models", "traces", "parser"]
@@ -599,6 +637,7 @@ def write_outputs(results, finals, pres, mode):
         else:
             eid, api, f, _c, old, new, a, b, rc_note, ra, rb = row
             md.append(f"| {eid} | {api} | `{f}` | {old} | {new} | {a} | {b} | {rc_note} |")
+    md += ["", "## Notes", ""] + [f"* {n}" for n in NOTES]
     md += ["", "## Messages at each boundary", ""]
     for row in table:
         if row[3] == "change":
@@ -640,15 +679,21 @@ def write_outputs(results, finals, pres, mode):
     if failed:
         md.append(f"Could not run: {', '.join(failed)}.")
         md.append("")
-    hows = sorted({results[v].get('how') or '' for v in ran})
-    md += ["How each release was installed:", ""] + [f"* {h}" for h in hows] + [""]
+    by_how = {}
+    for v in ran:
+        h = re.sub(r" \(mlflow==.*\)$", " (mlflow, mlflow-skinny, mlflow-tracing of that version where they exist)",
+                   (results[v].get("how") or "").replace(f"=={v}", "==<v>"))
+        by_how.setdefault(h, []).append(v)
+    md += ["How each release was installed:", ""] + [f"* {h}: {', '.join(vs)}" for h, vs in by_how.items()] + [""]
     md += ["## Method", "",
            "* Base venv: `pip install mlflow==3.17.2 'sqlalchemy<2.1'`, then mlflow/mlflow-skinny/mlflow-tracing "
            "uninstalled. Each release: `pip install --no-deps --target rel/<v> mlflow==<v>` plus mlflow-skinny and "
            "mlflow-tracing of the same version where the index has them, run with `PYTHONPATH=rel/<v>` (the worker checks "
-           "`mlflow.__version__` and `mlflow.__file__`). A release that fails to import there gets its own venv.",
+           "`mlflow.__version__` and `mlflow.__file__`). A release that fails there, or whose fixture is incomplete (no trace logged), gets a venv of its own with the dependencies pip resolves for it, then with contemporary pins (`OWN_PINS`).",
            "* Seeds 2.22.1, 3.17.2, 3.18.0; then bisection over the final releases for every probe (primary and extra) "
-           "until each change lies between two adjacent final releases (the boundary pair is always run).",
+           "until each change lies between two adjacent final releases (the boundary pair is always run). "
+           "`--all` then ran every final release; it found the same boundaries (no probe changes back and forth "
+           "except the registry IS NULL crash, which the 3.17.2 seed catches).",
            "* Notes logged by the worker (fixture problems) are in the cached JSON results.", ""]
     notes = {}
     for v in ran:
