@@ -519,6 +519,7 @@ class Edit:
     fields: tuple[tuple[str, Any], ...] = ()
     drop: bool = False
     order_by: bool = False
+    patterns: bool = False  # edit only the entity's pattern keys (`span.attributes.<name>`)
 
     def apply(self, api: Api) -> Api:
         if self.entity is None:
@@ -529,6 +530,9 @@ class Edit:
         for e in api.entities:
             if e.name != self.entity:
                 entities.append(e)
+            elif self.patterns:
+                entities.append(replace(e, pattern_keys=tuple(
+                    (h, _set(t, self.fields)) for h, t in e.pattern_keys)))
             elif self.keys is None:
                 if not self.drop:
                     entities.append(_set(e, self.fields))
@@ -559,11 +563,24 @@ class Without:
     items: frozenset
 
 
+@dataclass(frozen=True)
+class Plus:
+    """A field value of an Edit: the current set and these members."""
+
+    items: frozenset
+
+
 def _set(obj, fields):
     changes = {}
     for name, value in fields:
-        if isinstance(value, Without):
-            value = frozenset(getattr(obj, name)) - value.items
+        if isinstance(value, Plus):
+            value = frozenset(getattr(obj, name)) | value.items
+        elif isinstance(value, Without):
+            current = getattr(obj, name)
+            if isinstance(current, MappingProxyType):
+                value = MappingProxyType({k: v for k, v in current.items() if k not in value.items})
+            else:
+                value = frozenset(current) - value.items
         changes[name] = value
     return replace(obj, **changes)
 
@@ -582,6 +599,10 @@ def entity_edit(entity: str, **fields) -> Edit:
 
 def keys_edit(entity: str, keys, **fields) -> Edit:
     return Edit(entity, keys if keys == "*" else tuple(keys), tuple(fields.items()))
+
+
+def patterns_edit(entity: str, **fields) -> Edit:
+    return Edit(entity, fields=tuple(fields.items()), patterns=True)
 
 
 def drop_keys(entity: str, *keys: str) -> Edit:
@@ -629,13 +650,20 @@ _cache: dict = {}
 def api_for(name: str, line: str, backend: str, flip: str | None = None) -> Api:
     """The table of API `name` for an MLflow release line ('3.17') and a backend. `flip` names
     one Change to take the other way (to find which change a verdict depends on)."""
-    key = (name, line, backend, flip)
+    from mlfilter.versions import RELEASES
+
+    return api_at(name, RELEASES[line], backend, flip)
+
+
+def api_at(name: str, release: str, backend: str, flip: str | None = None) -> Api:
+    """The table of API `name` as the changes describe any release (also one between two
+    supported ones, to find the first release that accepts a filter)."""
+    key = (name, release, backend, flip)
     api = _cache.get(key)
     if api is None:
         from mlfilter.changes import BACKEND_FACTS, CHANGES
-        from mlfilter.versions import RELEASES, release_tuple
+        from mlfilter.versions import release_tuple
 
-        release = RELEASES[line]
         api = APIS[name]
         # newest changes first: each `before` is written against the tables as they were after it
         for change in sorted(CHANGES, key=lambda c: release_tuple(c.since), reverse=True):

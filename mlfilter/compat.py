@@ -154,16 +154,13 @@ class CompatReport:
         return None
 
     def first_release(self, backend: str = "sqlite") -> tuple[str | None, list[str]]:
-        """The exact first release that accepts it when one release change explains it (from the
-        bisection of the changes), else the first supported release that does; and the changes."""
+        """The first release that accepts it, from the changes' first releases (found by running
+        the releases between two supported ones), and the changes that make the difference."""
         first = self.first_accepted(backend)
         if first is None or first == RELEASES[SUPPORTED[0]]:
             return first, []
-        previous = SUPPORTED[SUPPORTED.index(line_of(first)) - 1]
-        changes = _changes_between(self, previous, line_of(first), backend)
-        if len(changes) == 1:
-            return changes[0].since, [changes[0].summary]
-        return first, [c.summary for c in changes]
+        previous = RELEASES[SUPPORTED[SUPPORTED.index(line_of(first)) - 1]]
+        return _first_between(self, previous, first, backend)
 
     def to_dict(self) -> dict:
         first, why = self.first_release()
@@ -197,24 +194,38 @@ def compat(filter_string=None, api: str = "runs", order_by=None) -> CompatReport
                         order_by if order_by is not None else filter_string)
 
 
-def _changes_between(report: CompatReport, old_line: str, new_line: str, backend: str):
-    """The changes between two lines that alone turn the old line's verdict into acceptance."""
+def _first_between(report: CompatReport, old: str, new: str, backend: str):
+    """The oldest release after `old` (up to `new`) whose table accepts the input: the tables of
+    the releases in between are the changes' first releases."""
+    from mlfilter.apis import api_at
     from mlfilter.changes import CHANGES
     from mlfilter.checker import _filter_items, _order_by_items
 
-    found = []
-    for change in CHANGES:
-        if report.api not in change.apis:
-            continue
-        since = release_tuple(change.since)
-        if not release_tuple(RELEASES[old_line]) < since <= release_tuple(RELEASES[new_line]):
-            continue
-        api = api_for(report.api, old_line, backend, flip=change.id)
+    between = [c for c in CHANGES if report.api in c.apis
+               and release_tuple(old) < release_tuple(c.since) <= release_tuple(new)]
+    for release in sorted({c.since for c in between}, key=release_tuple):
+        api = api_at(report.api, release, backend)
         items = (_order_by_items(report.given, api)[1] if report.kind == "order_by"
                  else _filter_items(report.given, api)[1])
         if verdict_of(items)[0] == ACCEPTED:
-            found.append(change)
-    return found
+            older = api_at(report.api, old, backend)
+            why = [c.summary for c in between if release_tuple(c.since) <= release_tuple(release)
+                   and api_for_differs(report, c, older, backend)]
+            return release, why
+    return new, []
+
+
+def api_for_differs(report: CompatReport, change, older, backend: str) -> bool:
+    """Whether taking `change` alone the other way changes the old release's diagnostics."""
+    from mlfilter.apis import api_at
+    from mlfilter.checker import _filter_items, _order_by_items
+
+    flipped = api_at(report.api, older.version, backend, flip=change.id)
+    if flipped == older:
+        return False
+    run = ((lambda a: _order_by_items(report.given, a)[1]) if report.kind == "order_by"
+           else (lambda a: _filter_items(report.given, a)[1]))
+    return {(d.code, d.span) for d in run(flipped)} != {(d.code, d.span) for d in run(older)}
 
 
 def render_compat(report: CompatReport) -> str:

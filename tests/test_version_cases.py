@@ -83,3 +83,32 @@ def test_verdict_matches_the_recorded_store(case):
 
 def test_there_are_cases():
     assert len(CASES) > 300
+
+
+# ---- the first release of each change ------------------------------------------------------------
+
+def _first_releases():
+    return [pytest.param(e, id=e["id"]) for e in _load("first_releases.yaml")]
+
+
+@pytest.mark.parametrize("entry", _first_releases())
+def test_first_release_is_the_one_found_by_running_the_releases(entry):
+    """tests/compat/first_releases.yaml says which release first behaved the new way; the change
+    in mlfilter/changes.py that explains the difference must name that release (and the hint
+    for an older target must say it)."""
+    from mlfilter.changes import CHANGES
+    from mlfilter.compat import compat
+
+    verdicts = ("ok", "rejected", "crash", "unsupported")
+    if entry["old"] not in verdicts or entry["new"] not in verdicts:
+        pytest.skip("a parser-output probe (value types), not a verdict")
+    matrix = compat(entry["filter"], entry["api"])
+    if entry["new"] == "ok":
+        first, _ = matrix.first_release()
+        assert first == entry["first"], matrix
+    else:
+        found = [c for c in CHANGES if entry["api"] in c.apis and c.since == entry["first"]]
+        assert found, f"no change of {entry['api']} since {entry['first']}\n{matrix}"
+    changes = [c for c in CHANGES if entry["api"] in c.apis and c.since == entry["first"]]
+    assert any(c.last_before == entry["last_old"] for c in changes), (
+        f"no change records {entry['last_old']} as the last release before {entry['first']}")

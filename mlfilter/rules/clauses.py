@@ -354,9 +354,10 @@ def list_equality(api: Api, c: ast.Comparison, items: int, int_column: bool, emi
     v, op = c.right, c.op.canonical
     fix = replace("use IN", c.op.span, "IN", Applicability.UNSAFE) if op == "=" else None
     fails = (api.list_equality == "rejects" or (api.list_equality == "compares" and int_column)
-             or (api.list_equality == "single-item" and items > 1))
+             or (api.list_equality == "single-item" and items != 1))
     if fails:
-        crash = " (HTTP 503)" if api.list_equality == "single-item" else ""
+        # MySQL: a row of several values fails when the query runs; no value is bad SQL (400)
+        crash = " (HTTP 503)" if api.list_equality == "single-item" and items > 1 else ""
         emit("MF224", v.span, f"a list needs IN or NOT IN, not `{c.op.text}`{crash}",
              "write `IN (...)`", fix)
         return
@@ -408,7 +409,9 @@ def _wrong_value(c: ast.Comparison, res: Resolved, allowed: frozenset, emit: Sin
 
 
 # What MLflow 2.x took as a list: single-quoted strings separated by commas (sqlparse tokens).
-_STRICT_LIST = re.compile(r"\(\s*'(?:[^'\\]|''|\\.)*'(?:\s*,\s*'(?:[^'\\]|''|\\.)*')*\s*\)", re.S)
+_ITEM = r"'(?:[^'\\]|''|\\.)*'"
+# one item, or several with an optional trailing comma (sqlparse's IdentifierList takes it)
+_STRICT_LIST = re.compile(rf"\(\s*{_ITEM}\s*\)|\(\s*{_ITEM}(?:\s*,\s*{_ITEM})+\s*,?\s*\)", re.S)
 
 
 def _check_list(c: ast.Comparison, api: Api, res: Resolved, store: Target, emit: Sink) -> None:
@@ -434,6 +437,10 @@ def _check_list(c: ast.Comparison, api: Api, res: Resolved, store: Target, emit:
              "quote every item: ('1', '2')")
         return
     if op not in ("IN", "NOT IN") and store.list_ops_only:
+        if store.int_string and not all(_reads_as_int(x) for x in parsed):
+            emit("MF219", v.span, f"`{c.left.text}` takes integers in quotes",
+                 "for example ('1', '2')")
+            return
         list_equality(api, c, len(parsed), store.int_string, emit)
         return
     dropped = [x for x in parsed if not x.islower()] if store.drops_non_lowercase else []
