@@ -174,8 +174,11 @@ def read_database(uri: str, experiments=None, progress=None) -> Schema:
                                              t.registered_model_tags, t.x)
         schema.model_versions = _registry(conn, sa, t.model_versions, t.model_version_tags, t.x)
         say("logged models and traces")
-        schema.logged_models = _entity_keys(conn, sa, t, ids, "logged")
-        schema.traces = _entity_keys(conn, sa, t, ids, "trace")
+        present = set(sa.inspect(conn).get_table_names())  # older releases lack some tables
+        if {"logged_model_params", "logged_model_tags", "logged_model_metrics"} <= present:
+            schema.logged_models = _entity_keys(conn, sa, t, ids, "logged")
+        if {"trace_info", "trace_tags", "trace_request_metadata"} <= present:
+            schema.traces = _entity_keys(conn, sa, t, ids, "trace")
     return schema
 
 
