@@ -23,9 +23,6 @@ from mlfilter.versions import (
 )
 
 ACCEPTED, REJECTED, CRASH, UNSUPPORTED = "accepted", "rejected", "crash", "unsupported"
-# Errors the database raises when the query runs: MLflow meets every other problem first.
-_EXECUTION = frozenset({"MF233", "MF235", "MF238", "MF239", "MF241", "MF242", "MF243", "MF244",
-                        "MF246"})
 _HTTP_CLAIM = re.compile(r"\(HTTP (5\d\d)\)")
 
 
@@ -37,7 +34,7 @@ def verdict_of(diagnostics) -> tuple[str, int | None, str | None]:
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
     if not errors:
         return ACCEPTED, 200, None
-    first = min(errors, key=lambda d: (d.code in _EXECUTION, d.span.start, d.span.end))
+    first = min(errors, key=lambda d: (d.stage == "execution", d.span.start, d.span.end))
     # a code's usual status, unless this diagnostic says MLflow crashes on this very input
     claimed = _HTTP_CLAIM.search(first.message)
     status = int(claimed.group(1)) if claimed else http_status(first.code)

@@ -50,6 +50,9 @@ class Diagnostic:
     hint: str | None = None
     fix: Fix | None = None
     notes: tuple[str, ...] = ()
+    # When MLflow meets it: "parse" (parsing and building the query) or "execution" (the
+    # database, running it). MLflow stops at the first problem: the verdict comes from it.
+    stage: str = "parse"
 
 
 class LineIndex:

@@ -124,6 +124,7 @@ PINNED = [
     ("3.17.2", "mysql", "runs", "run_id != ('a','b')"),
     ("3.17.2", "mysql", "experiments", 'AND experiment_id = ("a")'),
     ("3.17.2", "mysql", "logged_models", "AND name = ()"),
+    ("3.17.2", "mysql", "logged_models", "name = () AND `metrics`.score = 0"),
     ("3.17.2", "mysql", "logged_models", "name = ('a','b')"),
     ("3.17.2", "mysql", "traces", 'AND `span`.attributes.model IN ("child",)'),
     ("3.17.2", "postgresql", "traces", "span.attributes.model NOT IN ('a')"),

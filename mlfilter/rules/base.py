@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mlfilter import ast
 from mlfilter.diagnostics import Applicability, Diagnostic, Edit, Fix, Span
-from mlfilter.rules.registry import severity
+from mlfilter.rules.registry import default_stage, severity
 
 
 class Sink:
@@ -13,8 +13,9 @@ class Sink:
     def __init__(self) -> None:
         self.items: list[Diagnostic] = []
 
-    def __call__(self, code, span, message, hint=None, fix=None, notes=()) -> None:
-        self.items.append(Diagnostic(code, severity(code), span, message, hint, fix, tuple(notes)))
+    def __call__(self, code, span, message, hint=None, fix=None, notes=(), stage=None) -> None:
+        self.items.append(Diagnostic(code, severity(code), span, message, hint, fix, tuple(notes),
+                                     stage or default_stage(code)))
 
 
 def value_class(v: ast.Operand | None) -> str:

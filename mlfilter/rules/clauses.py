@@ -359,7 +359,7 @@ def list_equality(api: Api, c: ast.Comparison, items: int, int_column: bool, emi
         # MySQL: a row of several values fails when the query runs; no value is bad SQL (400)
         crash = " (HTTP 503)" if api.list_equality == "single-item" and items > 1 else ""
         emit("MF224", v.span, f"a list needs IN or NOT IN, not `{c.op.text}`{crash}",
-             "write `IN (...)`", fix)
+             "write `IN (...)`", fix, stage="execution")  # the driver cannot bind it
         return
     emit("MF321", v.span, f"`{c.op.text}` compares with the whole list as one value, which "
          "matches nothing useful", "write `IN (...)` or `NOT IN (...)`", fix)

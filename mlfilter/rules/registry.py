@@ -406,6 +406,15 @@ def severity(code: str) -> Severity:
     return BY_CODE[code].severity
 
 
+# Errors the database raises when the query runs; MLflow meets every other problem first.
+EXECUTION_CODES = frozenset({"MF233", "MF235", "MF238", "MF239", "MF241", "MF242", "MF243",
+                             "MF244", "MF246"})
+
+
+def default_stage(code: str) -> str:
+    return "execution" if code in EXECUTION_CODES else "parse"
+
+
 def http_status(code: str) -> int:
     """The HTTP status MLflow answers when this error is the first it meets."""
     return BY_CODE[code].http or 400
