@@ -54,8 +54,17 @@ def check(filter_string, api: str | Api = "runs", schema=None, experiment_ids=No
     spec = target_api(api, mlflow_version, backend)
     text, items, filt = _filter_items(filter_string, spec, schema, experiment_ids, view_type)
     if filt is not None:
-        items = _with_version_hints(items, spec, lambda other: _filter_items(text, other)[1])
+        items = _with_version_hints(items, spec, lambda other: _recheck(filt, other))
     return _report(text, spec, items)
+
+
+def _recheck(filt: ast.Filter, spec: Api) -> list:
+    """The diagnostics of an already parsed filter against another table of the same API (the
+    parse does not depend on the release or database)."""
+    emit = Sink()
+    if _available(spec, emit):
+        check_filter(filt, spec, emit)
+    return emit.items
 
 
 def _filter_items(value, spec: Api, schema=None, experiment_ids=None, view_type=None):
