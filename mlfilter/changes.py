@@ -15,7 +15,6 @@ from mlfilter.apis import (
     LIST,
     LIST_OPS,
     NULL_OPS,
-    TRACES,
     BackendFact,
     Change,
     Plus,

@@ -20,7 +20,6 @@ MLFILTER_BUILDER_EXAMPLES sets the number of generated examples per test (defaul
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -29,27 +28,20 @@ import pytest
 
 pytest.importorskip("mlflow")
 
-from hypothesis import HealthCheck, given, note, settings  # noqa: E402
+from hypothesis_settings import examples_settings  # noqa: E402
+from hypothesis import given, note  # noqa: E402
 from hypothesis.control import currently_in_test_context  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 import mlfilter  # noqa: E402
 from mlfilter import ast  # noqa: E402
 from mlfilter.builder import BuildError, F, Predicate, from_string  # noqa: E402
-from mlfilter.builder import query as builder_query  # noqa: E402
 from mlflow_oracle import get_oracle  # noqa: E402
 
 pytestmark = pytest.mark.mlflow
 
 # (its own knob: each example here runs several searches, so CI's MLFILTER_EXAMPLES would be slow)
-EXAMPLES = int(os.environ.get("MLFILTER_BUILDER_EXAMPLES", "100"))
-SETTINGS = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-    derandomize=bool(os.environ.get("CI")),
-)
+SETTINGS = examples_settings("MLFILTER_BUILDER_EXAMPLES", 100)
 
 APIS = ("runs", "experiments", "registered_models", "model_versions", "logged_models", "traces")
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)

@@ -10,13 +10,13 @@ generated examples per API (CI runs thousands).
 from __future__ import annotations
 
 import math
-import os
 
 import pytest
 
 pytest.importorskip("mlflow")
 
-from hypothesis import HealthCheck, example, given, settings  # noqa: E402
+from hypothesis_settings import examples_settings  # noqa: E402
+from hypothesis import example, given  # noqa: E402
 
 import mlfilter  # noqa: E402
 import strategies  # noqa: E402
@@ -24,14 +24,7 @@ from mlflow_oracle import get_oracle  # noqa: E402
 
 pytestmark = pytest.mark.mlflow
 
-EXAMPLES = int(os.environ.get("MLFILTER_EXAMPLES", "300"))
-SETTINGS = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-    derandomize=bool(os.environ.get("CI")),
-)
+SETTINGS = examples_settings("MLFILTER_EXAMPLES", 300)
 
 
 def _norm(parsed):

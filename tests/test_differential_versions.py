@@ -11,13 +11,13 @@ release). tests/test_differential.py covers this environment's MLflow (3.17.2) o
 
 from __future__ import annotations
 
-import os
 
 import pytest
 
 pytest.importorskip("mlflow")
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis_settings import examples_settings  # noqa: E402
+from hypothesis import given  # noqa: E402
 
 import mlfilter  # noqa: E402
 import strategies  # noqa: E402
@@ -26,14 +26,7 @@ from version_oracle import get_version_oracle  # noqa: E402
 
 pytestmark = pytest.mark.mlflow
 
-EXAMPLES = int(os.environ.get("MLFILTER_VERSION_EXAMPLES", "150"))
-SETTINGS = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-    derandomize=bool(os.environ.get("CI")),
-)
+SETTINGS = examples_settings("MLFILTER_VERSION_EXAMPLES", 150)
 
 # (release, backend): the other releases on SQLite, and the test environment's release on the
 # databases the machines provide.

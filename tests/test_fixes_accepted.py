@@ -12,14 +12,14 @@ safe fixes change one and mlfilter calls the result ok, MLflow must accept it to
 from __future__ import annotations
 
 import json
-import os
 import re
 
 import pytest
 
 pytest.importorskip("mlflow")
 
-from hypothesis import HealthCheck, assume, given, settings  # noqa: E402
+from hypothesis_settings import examples_settings  # noqa: E402
+from hypothesis import assume, given  # noqa: E402
 
 import mlfilter  # noqa: E402
 import strategies  # noqa: E402
@@ -136,14 +136,7 @@ def test_safe_fixes_keep_the_results_of_accepted_filters(api, value, report):
 
 # ---- hypothesis -----------------------------------------------------------------------------------
 
-EXAMPLES = int(os.environ.get("MLFILTER_EXAMPLES", "150"))
-SETTINGS = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-    derandomize=bool(os.environ.get("CI")),
-)
+SETTINGS = examples_settings("MLFILTER_EXAMPLES", 150)
 
 
 # A known mlfilter bug, excluded from the property until it is fixed (pinned below as a strict
