@@ -130,6 +130,10 @@ class Api:
     # A list with = or != is bound as one parameter: "rejects" (SQLite cannot bind a tuple),
     # "compares" (PostgreSQL compares with the row value), "single-item" (MySQL: one item only)
     list_equality: str = "rejects"
+    ilike_ascii_only: bool = True  # ILIKE is lower() LIKE lower(), and lower() folds ASCII only
+    # Some key comparisons (IS NULL subqueries, logged-model keys, assessment names) use the
+    # column's collation, which ignores case and trailing spaces (MySQL, SQL Server)
+    keys_ignore_case: bool = False
     # SQLite's expression tree depth (1000) allows this many conditions in the WHERE clause of
     # this API's query (the others go to joins); None: no such limit.
     max_where_conditions: int | None = None

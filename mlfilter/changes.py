@@ -304,6 +304,17 @@ BACKEND_FACTS: tuple[BackendFact, ...] = (
         (patterns_edit("span", ops=Plus(LIST_OPS)),),
     ),
     BackendFact(
+        "unicode-ilike", ("postgresql", "mysql", "mssql"), _EVERY,
+        "ILIKE folds the case of every letter (SQLite's lower() folds only ASCII)",
+        (api_edit(ilike_ascii_only=False),),
+    ),
+    BackendFact(
+        "keys-ignore-case", ("mysql", "mssql"), _EVERY,
+        "some key comparisons (IS NULL, logged-model keys, assessment names) ignore case and "
+        "trailing spaces (MariaDB run; SQL Server from its default collation)",
+        (api_edit(keys_ignore_case=True),),
+    ),
+    BackendFact(
         "mssql-no-rlike", ("mssql",), ("traces",),
         "MLflow refuses RLIKE on SQL Server",
         (api_edit(rlike=False),),

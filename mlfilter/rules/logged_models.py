@@ -128,6 +128,10 @@ def check_logged_model_comparison(c: ast.Comparison, api: Api, emit: Sink) -> tu
     if not _database_ok(c, api, entity, key, value, emit):
         return None
     _suspicious(c, api, entity, key, value, emit)
+    if api.keys_ignore_case and entity != "attributes":
+        from mlfilter.rules.suspicious import key_without_case
+
+        key_without_case(api, c, key, emit)
     return entity, key, op, value
 
 

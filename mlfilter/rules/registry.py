@@ -299,6 +299,15 @@ RULES: tuple[Rule, ...] = (
          "takes it as one value", "PostgreSQL (and MySQL for one item) compares the column with "
          "the whole list as a row value; SQLite refuses it (MF224).", "run_id = ('a',)",
          "run_id IN ('a')", backend="postgresql"),
+    Rule("MF322", "ilike-ascii-only", W, "ILIKE with non-ASCII letters on SQLite",
+         "SQLite's lower() folds only ASCII, so `ILIKE 'КЛЮЧ'` does not match `ключ` there "
+         "(PostgreSQL and MySQL fold every letter).", "tags.k ILIKE 'КЛЮЧ%'",
+         "tags.k ILIKE 'key%'"),
+    Rule("MF323", "key-without-case", W, "a key MySQL compares without case here",
+         "MLflow compares some keys (IS NULL, logged-model params, tags and metrics, assessment "
+         "names) with a plain `=`, which MySQL's collation makes case- and "
+         "trailing-space-insensitive: `tags.TEAM IS NULL` also tests `team`.",
+         "tags.TEAM IS NOT NULL", "tags.team IS NOT NULL", backend="mysql"),
     Rule("MF508", "unknown-experiment", W, "an experiment the schema does not hold",
          "Its keys cannot be checked.", "params.optimizer = 'adam'", "params.optimizer = 'adam'",
          kind="schema", experiment="demo-vision"),

@@ -18,6 +18,8 @@ _SECONDS_RANGE = (1e8, 1e11)
 
 def check_suspicious(c: ast.Comparison, api: Api, res: Resolved, emit: Sink) -> None:
     _odd_key(c, res, emit)
+    if api.keys_ignore_case and c.op.canonical in ("IS NULL", "IS NOT NULL"):
+        key_without_case(api, c, res.key, emit)
     if api.rejects_nul and "\x00" in c.left.text:
         nul_character(api, c.left, emit)
     if c.right is None:  # IS [NOT] NULL
@@ -38,6 +40,10 @@ def check_suspicious(c: ast.Comparison, api: Api, res: Resolved, emit: Sink) -> 
              f"compare with a range, e.g. `{c.left.text} >= {v.text}`")
     if vclass == "string" and op in ("LIKE", "ILIKE"):
         _like(c, api, emit)
+    if vclass == "string" and op == "ILIKE" and api.ilike_ascii_only and _folds(v.inner):
+        emit("MF322", v.span, f"SQLite's ILIKE ignores case only for ASCII letters: {v.text} "
+             "matches non-ASCII letters in this case only", "list the case variants, or search "
+             "a database with Unicode case folding (PostgreSQL, MySQL)")
     if vclass == "string" and op == "RLIKE":
         _regex(c, api, emit)
 
@@ -58,6 +64,21 @@ def check_suspicious(c: ast.Comparison, api: Api, res: Resolved, emit: Sink) -> 
              if _is_number(v.inner) else "use a number literal",
              replace("remove the quotes", v.span, v.inner) if _is_number(v.inner) else None)
     _rewrite_note(c, api, res, emit)
+
+
+def _folds(text: str) -> bool:
+    """Whether the text has a non-ASCII letter with another case."""
+    return any(not ch.isascii() and ch.lower() != ch.upper() for ch in text)
+
+
+def key_without_case(api: Api, c: ast.Comparison, key: str, emit: Sink) -> None:
+    """On MySQL some key comparisons use the column collation: `TEAM` finds `team`."""
+    if key != key.lower() or key != key.rstrip():
+        from mlfilter.versions import BACKEND_NAMES
+
+        emit("MF323", c.left.span, f"{BACKEND_NAMES[api.backend]} compares the key `{key}` here "
+             "without case and trailing spaces, so other keys (`" + key.lower().rstrip()
+             + "`) match too", "write the key as it was logged, in lower case if it was")
 
 
 def nul_character(api: Api, v, emit: Sink) -> None:
