@@ -288,3 +288,31 @@ def test_builder_order_by_is_checked_for_the_target():
     q = mlfilter.search_traces(["1"], mlflow_version="3.18").order_by("end_time DESC")
     with pytest.raises(BuildError, match="MF424"):
         q.target("3.17")
+
+
+# ---- lint settings ---------------------------------------------------------------------------------
+
+def _lint_here(tmp_path, settings: str, *flags):
+    (tmp_path / "pyproject.toml").write_text(settings, encoding="utf-8")
+    (tmp_path / "search.py").write_text(
+        'import mlflow\nmlflow.search_experiments(filter_string="name like \'e%\'")\n'
+        'mlflow.search_traces(filter_string="timestamp_ms > \'5\'")\n', encoding="utf-8")
+    return subprocess.run([sys.executable, "-m", "mlfilter", "lint", "search.py", *flags],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=60)
+
+
+def test_lint_reads_the_target_from_its_settings(tmp_path):
+    old = _lint_here(tmp_path, '[tool.mlfilter]\nmlflow-version = "3.17"\n')
+    assert "MF222" in old.stdout and old.returncode == 1
+    new = _lint_here(tmp_path, '[tool.mlfilter]\nmlflow-version = "3.18"\nbackend = "postgresql"\n')
+    assert "MF222" not in new.stdout and "MF241" in new.stdout, new.stdout
+    flag = _lint_here(tmp_path, '[tool.mlfilter]\nmlflow-version = "3.17"\n',
+                      "--mlflow-version", "3.18")
+    assert "MF222" not in flag.stdout
+
+
+def test_lint_refuses_an_unknown_target(tmp_path):
+    out = _lint_here(tmp_path, '[tool.mlfilter]\nmlflow-version = "2.0"\n')
+    assert out.returncode == 2 and "mlflow-version" in out.stderr and "not supported" in out.stderr
+    out = _lint_here(tmp_path, '[tool.mlfilter]\nbackend = "oracle"\n')
+    assert out.returncode == 2 and "backend" in out.stderr
