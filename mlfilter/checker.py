@@ -12,6 +12,7 @@ from mlfilter.grouping import effective_comparisons
 from mlfilter.lexer import sqlparse_token_count, tokenize
 from mlfilter.rules.base import Sink, replace, value_class
 from mlfilter.apis import NULL_OPS
+from mlfilter.resolve import rewritten
 from mlfilter.rules.clauses import check_comparison, store_target
 from mlfilter.rules.logged_models import check_logged_model_comparison
 from mlfilter.rules.structure import check_structure
@@ -182,7 +183,7 @@ def check_filter(filt: ast.Filter, spec: Api, emit: Sink) -> None:
                 joined.setdefault(res.entity.name, c)
             wheres += join == 0  # a condition without its own join goes to the WHERE clause
             check_suspicious(c, spec, res, emit)
-            spans = spans or res.entity.name == "span"
+            spans = spans or rewritten(spec, res.entity, res.key)[0] == "span"  # `text` too
             if res.target is not None and res.target.span_bound and c.op.canonical in (">", ">="):
                 bounds.append(c.right)
     _span_bound(bounds, spans, spec, emit)
@@ -209,10 +210,23 @@ def check_filter(filt: ast.Filter, spec: Api, emit: Sink) -> None:
              "split it into several searches with fewer metric, param, tag or dataset conditions")
 
 
+# MLflow prunes spans from 10 s before the largest bound, in nanoseconds
+SPAN_TOLERANCE_MS, NS_PER_MS = 10_000, 1_000_000
+
+
 def _span_bound(bounds, spans: bool, spec: Api, emit: Sink) -> None:
     """search_traces keeps the largest `timestamp_ms >` bound to prune spans: a quoted bound
-    beside a span filter (str - int) or beside a numeric bound (max of str and int) fails."""
+    beside a span filter (str - int) or beside a numeric bound (max of str and int) fails, and
+    an integer bound far in the past leaves 64 bits once turned into nanoseconds."""
+    from mlfilter.rules.clauses import INT64_MAX, INT64_MIN, integer_overflow
+
     texts = [v for v in bounds if value_class(v) == "string"]
+    ints = [v for v in bounds if value_class(v) == "int"]
+    if spans and ints and not texts and all(value_class(v) == "int" for v in bounds):
+        largest = max(ints, key=lambda v: int(v.text))
+        ns = (int(largest.text) - SPAN_TOLERANCE_MS) * NS_PER_MS
+        if not INT64_MIN <= ns <= INT64_MAX:
+            integer_overflow(spec, largest, emit)
     if texts and (spans or len(texts) < len(bounds)):
         why = "a span filter" if spans else "a numeric bound on the same key"
         emit("MF237", texts[0].span, f"a quoted timestamp bound beside {why} makes MLflow "
