@@ -410,8 +410,10 @@ def _wrong_value(c: ast.Comparison, res: Resolved, allowed: frozenset, emit: Sin
 
 # What MLflow 2.x took as a list: single-quoted strings separated by commas (sqlparse tokens).
 _ITEM = r"'(?:[^'\\]|''|\\.)*'"
-# one item, or several with an optional trailing comma (sqlparse's IdentifierList takes it)
-_STRICT_LIST = re.compile(rf"\(\s*{_ITEM}\s*\)|\(\s*{_ITEM}(?:\s*,\s*{_ITEM})+\s*,?\s*\)", re.S)
+# MLflow 2.x checked the sqlparse tokens of a list: one quoted string alone, with no space around
+# it, or an IdentifierList of quoted strings, commas and spaces (no line break) from the opening
+# parenthesis on; what follows the last item is not looked at.
+_STRICT_LIST = re.compile(rf"\({_ITEM}\)|\({_ITEM}(?:[^\S\r\n]*,[^\S\r\n]*{_ITEM})+[\s,]*\)", re.S)
 
 
 def _check_list(c: ast.Comparison, api: Api, res: Resolved, store: Target, emit: Sink) -> None:
