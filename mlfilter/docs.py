@@ -150,8 +150,11 @@ def versions_markdown() -> str:
         "|---|---|---|---|---|",
     ]
     for c in sorted(CHANGES, key=lambda c: (release_tuple(c.since), c.id)):
-        out.append(f"| {c.since} | {c.last_before or ''} | {', '.join(c.apis)} | {c.summary} | "
+        first = c.since if c.bisected else f"{c.since} or earlier (not bisected)"
+        out.append(f"| {first} | {c.last_before or ''} | {', '.join(c.apis)} | {c.summary} | "
                    f"`{c.id}` |")
+    out += ["", "3.11.0 is not on the package index these tests use; its release candidate "
+            "3.11.0rc1 already behaves like 3.11.1."]
     out += ["", "## What the database changes", "", "| databases | APIs | fact | id |",
             "|---|---|---|---|"]
     for f in BACKEND_FACTS:
