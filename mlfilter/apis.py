@@ -130,6 +130,9 @@ class Api:
     # A list with = or != is bound as one parameter: "rejects" (SQLite cannot bind a tuple),
     # "compares" (PostgreSQL compares with the row value), "single-item" (MySQL: one item only)
     list_equality: str = "rejects"
+    # MLflow writes comparisons as raw SQL from the column's table and type (MySQL's BINARY
+    # path): a logged model's relationship (`tags`) then has no type and MLflow crashes
+    raw_sql_comparisons: bool = False
     ilike_ascii_only: bool = True  # ILIKE is lower() LIKE lower(), and lower() folds ASCII only
     # Some key comparisons (IS NULL subqueries, logged-model keys, assessment names) use the
     # column's collation, which ignores case and trailing spaces (MySQL, SQL Server)

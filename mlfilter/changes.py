@@ -304,6 +304,12 @@ BACKEND_FACTS: tuple[BackendFact, ...] = (
         (patterns_edit("span", ops=Plus(LIST_OPS)),),
     ),
     BackendFact(
+        "mysql-raw-comparisons", ("mysql",), ("logged_models",),
+        "on MySQL, comparing a logged model's `tags`, `params` or `metrics` collection itself "
+        "crashes (HTTP 500) instead of a 400",
+        (api_edit(raw_sql_comparisons=True),),
+    ),
+    BackendFact(
         "unicode-ilike", ("postgresql", "mysql", "mssql"), _EVERY,
         "ILIKE folds the case of every letter (SQLite's lower() folds only ASCII)",
         (api_edit(ilike_ascii_only=False),),

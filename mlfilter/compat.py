@@ -23,6 +23,7 @@ from mlfilter.versions import (
 )
 
 ACCEPTED, REJECTED, CRASH, UNSUPPORTED = "accepted", "rejected", "crash", "unsupported"
+_STAGES = {"parse": 0, "store": 1, "execution": 2}
 _HTTP_CLAIM = re.compile(r"\(HTTP (5\d\d)\)")
 
 
@@ -34,7 +35,7 @@ def verdict_of(diagnostics) -> tuple[str, int | None, str | None]:
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
     if not errors:
         return ACCEPTED, 200, None
-    first = min(errors, key=lambda d: (d.stage == "execution", d.span.start, d.span.end))
+    first = min(errors, key=lambda d: (_STAGES.get(d.stage, 0), d.span.start, d.span.end))
     # a code's usual status, unless this diagnostic says MLflow crashes on this very input
     claimed = _HTTP_CLAIM.search(first.message)
     status = int(claimed.group(1)) if claimed else http_status(first.code)

@@ -50,8 +50,8 @@ class Diagnostic:
     hint: str | None = None
     fix: Fix | None = None
     notes: tuple[str, ...] = ()
-    # When MLflow meets it: "parse" (parsing and building the query) or "execution" (the
-    # database, running it). MLflow stops at the first problem: the verdict comes from it.
+    # When MLflow meets it: "parse" (its parser), "store" (building the query) or "execution"
+    # (the database, running it). MLflow stops at the first problem: the verdict comes from it.
     stage: str = "parse"
 
 

@@ -124,6 +124,8 @@ PINNED = [
     ("3.17.2", "mysql", "runs", "run_id != ('a','b')"),
     ("3.17.2", "mysql", "experiments", 'AND experiment_id = ("a")'),
     ("3.17.2", "mysql", "logged_models", "AND name = ()"),
+    ("3.17.2", "mysql", "logged_models", "AND tags = 'lm-one'"),
+    ("3.18.0", "sqlite", "model_versions", "name < 'model-a' AND name = (NULL)"),
     ("3.17.2", "mysql", "logged_models", "name = () AND `metrics`.score = 0"),
     ("3.17.2", "mysql", "logged_models", "name = ('a','b')"),
     ("3.17.2", "mysql", "traces", 'AND `span`.attributes.model IN ("child",)'),
@@ -138,3 +140,12 @@ PINNED = [
 @pytest.mark.parametrize("release, backend, api, text", PINNED)
 def test_pinned(release, backend, api, text):
     assert_same_filter_verdict(release, backend, api, text)
+
+
+@pytest.mark.parametrize("release, backend, api, order_by", [
+    ("2.22.1", "sqlite", "runs", ["metrics. DESCENDING"]),
+    ("3.18.0", "sqlite", "runs", ["metrics. foo"]),
+    ("3.17.2", "postgresql", "runs", ["metrics.", "metrics. ASC"]),
+])
+def test_pinned_order_by(release, backend, api, order_by):
+    assert_same_order_by_verdict(release, backend, api, order_by)

@@ -87,7 +87,7 @@ def check_logged_model_comparison(c: ast.Comparison, api: Api, emit: Sink) -> tu
     if value is _CRASH:
         return None
     if entity == "attributes" and key in LOGGED_MODEL_RELATIONSHIPS:
-        if op in ("=", "!="):
+        if op in ("=", "!=") and not api.raw_sql_comparisons:
             emit("MF210", c.left.span, f"`{key}` is a collection of the logged model, not a value",
                  f"compare one of them: `{key}.<name>`")
         else:

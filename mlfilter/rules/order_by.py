@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from mlfilter import ast, lalr
 from mlfilter.apis import Api
 from mlfilter.diagnostics import Applicability, Span
@@ -11,9 +9,6 @@ from mlfilter.lexer import tokenize
 from mlfilter.resolve import resolve, rewritten, trim_backticks
 from mlfilter.rules.base import Sink, did_you_mean, replace
 from mlfilter.transform import Transformer
-
-
-_TRAILING_DIRECTION = re.compile(r"(.*\.)\s+(ASC|DESC)\Z", re.IGNORECASE | re.DOTALL)
 
 
 def check_order_entry(text: str, api: Api, base: int, emit: Sink):
@@ -62,27 +57,25 @@ def check_order_entry(text: str, api: Api, base: int, emit: Sink):
              replace("quote the key", shifted(key.span.start, key.span.end), f"`{key.text}`"))
         return None
     key_text = text[key.span.start : key.span.end]
-    direction = entry.direction
-    split = _TRAILING_DIRECTION.match(key_text) if direction is None else None
-    if split:
-        # `metrics. ASC`: in an order_by entry sqlparse ends the name at the dot, and ASC/DESC is
-        # the direction (in a filter, ` ASC` would be the key)
-        key_text, direction = split.group(1), split.group(2)
-    if direction is not None:
-        # With a direction, MLflow splits the entry with shlex after turning backticks into double
-        # quotes, which removes the quotes; a key alone keeps them (`name` is then unknown).
-        import shlex
+    # MLflow then splits the whole entry with shlex, backticks turned into double quotes: one
+    # word is the key as written (quotes kept: a quoted `name` is unknown), two words are the
+    # key without its quotes and the direction (`metrics. DESC` is the key `metrics.`).
+    import shlex
 
-        try:
-            words = shlex.split(key_text.replace("`", '"'))
-        except ValueError:
-            emit("MF401", shifted(key.span.start, key.span.end), "unbalanced quotes in the "
-                 "order_by key", "quote the key with one pair of backticks")
-            return None
-        if len(words) != 1:
-            emit("MF402", shifted(key.span.start, key.span.end), "the key has more than one word",
-                 "quote a key with spaces in backticks: ``metrics.`my key` ``")
-            return None
+    span = shifted(key.span.start, key.span.end)
+    try:
+        words = shlex.split(text.replace("`", '"'))
+    except ValueError:
+        emit("MF401", span, "unbalanced quotes in the order_by key",
+             "quote the key with one pair of backticks")
+        return None
+    if len(words) > 2 or (len(words) == 2 and entry.direction is None
+                          and words[1].upper() not in ("ASC", "DESC")):
+        emit("MF402", span, "the key has more than one word",
+             "quote a key with spaces in backticks: ``metrics.`my key` ``; the direction is ASC "
+             "or DESC")
+        return None
+    if len(words) == 2:
         key_text = words[0]
     return _resolve_key(key_text.strip(), api, shifted(key.span.start, key.span.end), emit)
 

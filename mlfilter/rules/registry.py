@@ -420,8 +420,15 @@ EXECUTION_CODES = frozenset({"MF233", "MF235", "MF238", "MF239", "MF241", "MF242
                              "MF244", "MF246"})
 
 
+# Comparators are checked by the store while it builds the query, after the parser has read
+# every condition: a parse error (or crash) later in the filter comes first.
+STORE_CODES = frozenset({"MF208", "MF222"})
+
+
 def default_stage(code: str) -> str:
-    return "execution" if code in EXECUTION_CODES else "parse"
+    if code in EXECUTION_CODES:
+        return "execution"
+    return "store" if code in STORE_CODES else "parse"
 
 
 def http_status(code: str) -> int:
