@@ -72,6 +72,9 @@ class Entity:
     # keys of an any-key entity that the store treats specially (traces' analytics metadata)
     reserved_keys: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     empty_key_ok: bool = True
+    # the store, not the parser, checks its keys (while building the query, after every value
+    # has been read)
+    keys_checked_by_store: bool = False
 
 
 @dataclass(frozen=True)
@@ -378,6 +381,7 @@ TRACES = Api(
         Entity(
             "span",
             ("span",),
+            keys_checked_by_store=True,
             keys=_keys(
                 name=_SPAN_FIELD,
                 type=_SPAN_FIELD,
@@ -391,8 +395,10 @@ TRACES = Api(
                                                  never_matches_eq=True, case_sensitive_ops=True,
                                                  list_ops_only=False)),),
         ),
-        Entity("feedback", ("feedback",), target=_ASSESSMENT, empty_key_ok=False),
-        Entity("expectation", ("expectation",), target=_ASSESSMENT, empty_key_ok=False),
+        Entity("feedback", ("feedback",), target=_ASSESSMENT, empty_key_ok=False,
+               keys_checked_by_store=True),
+        Entity("expectation", ("expectation",), target=_ASSESSMENT, empty_key_ok=False,
+               keys_checked_by_store=True),
         Entity("issue", ("issue",), keys=_keys(id=Target(frozenset({STR}), frozenset({"="})))),
     ),
     bare_entity="attribute",

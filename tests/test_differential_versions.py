@@ -126,6 +126,8 @@ PINNED = [
     ("3.17.2", "mysql", "logged_models", "AND name = ()"),
     ("3.17.2", "mysql", "logged_models", "AND tags = 'lm-one'"),
     ("3.18.0", "sqlite", "model_versions", "name < 'model-a' AND name = (NULL)"),
+    ("3.17.2", "postgresql", "traces", "AND `span`.TIMESTAMP = (a, b)"),
+    ("3.18.0", "sqlite", "traces", "span.TIMESTAMP = ('a', 'b') AND feedback. = 'x'"),
     ("3.17.2", "mysql", "logged_models", "name = () AND `metrics`.score = 0"),
     ("3.17.2", "mysql", "logged_models", "name = ('a','b')"),
     ("3.17.2", "mysql", "traces", 'AND `span`.attributes.model IN ("child",)'),

@@ -49,6 +49,8 @@ def check_comparison(c: ast.Comparison, api: Api, emit: Sink) -> Resolved | None
     res = resolve(api, left.text)
     if res.problem is not None:
         _bad_key(c, api, res, emit)
+        if res.entity is not None and res.entity.keys_checked_by_store:
+            _list_read_first(c, emit)  # the parser reads the value before the store sees the key
         return None
     op = c.op.canonical
     if op in NULL_OPS:
@@ -130,6 +132,8 @@ def _keyword_key_ok(c: ast.Comparison, api: Api, emit: Sink) -> bool:
 
 def _bad_key(c: ast.Comparison, api: Api, res: Resolved, emit: Sink) -> None:
     left = c.left
+    if res.entity is not None and res.entity.keys_checked_by_store:
+        emit = _at_store(emit)
     if res.problem == "entity":
         prefix = res.prefix
         span = Span(left.span.start, left.span.start + len(prefix))
@@ -172,6 +176,25 @@ def _bad_key(c: ast.Comparison, api: Api, res: Resolved, emit: Sink) -> None:
         span = Span(left.span.end - len(res.key_text), left.span.end)
         emit("MF216", span, f"{api.mlflow_call} does not accept the quoted key {res.key_text}",
              f"write it without quotes: {res.key}", replace("remove the quotes", span, res.key))
+
+
+def _list_read_first(c: ast.Comparison, emit: Sink) -> None:
+    if value_class(c.right) != "list":
+        return
+    _, problem = literal_list(c.right.text)
+    if problem == "malformed":
+        emit("MF234", c.right.span, "this list holds unquoted words: MLflow crashes reading it "
+             "(HTTP 500)", "quote every item: ('a', 'b')")
+    elif problem == "ill-formed":
+        emit("MF213", c.right.span, "MLflow cannot read this list", "write quoted strings "
+             "separated by commas: ('a', 'b')")
+
+
+def _at_store(emit: Sink):
+    """The same sink, marking what it is given as found by the store (not the parser)."""
+    def store_emit(*args, **kwargs):
+        emit(*args, stage="store", **kwargs)
+    return store_emit
 
 
 def _other_entity_hint(api: Api, key: str) -> str | None:
