@@ -81,7 +81,7 @@ def check_logged_model_comparison(c: ast.Comparison, api: Api, emit: Sink) -> tu
     ops = LOGGED_MODEL_NUMERIC_OPS if numeric else LOGGED_MODEL_STRING_OPS
     if op not in ops:
         emit("MF208", c.op.span, f"`{c.op.text}` is not allowed for `{c.left.text}` in "
-             "search_logged_models", "valid comparators here: " + ", ".join(ops))
+             "search_logged_models", "valid comparators here: " + ", ".join(ops), stage="parse")
         return None
     value = _value(c, numeric, emit)
     if value is _CRASH:
@@ -89,10 +89,11 @@ def check_logged_model_comparison(c: ast.Comparison, api: Api, emit: Sink) -> tu
     if entity == "attributes" and key in LOGGED_MODEL_RELATIONSHIPS:
         if op in ("=", "!=") and not api.raw_sql_comparisons:
             emit("MF210", c.left.span, f"`{key}` is a collection of the logged model, not a value",
-                 f"compare one of them: `{key}.<name>`")
+                 f"compare one of them: `{key}.<name>`", stage="store")
         else:
             emit("MF231", c.left.span, f"`{key}` is a collection of the logged model: MLflow "
-                 f"crashes on `{c.op.text}` (HTTP 500)", f"compare one of them: `{key}.<name>`")
+                 f"crashes on `{c.op.text}` (HTTP 500)", f"compare one of them: `{key}.<name>`",
+                 stage="store")
         return None
     if entity == "attributes" and key in LOGGED_MODEL_NEVER_MATCH:
         emit("MF310", c.left.span, f"`{key}` is not a logged-model field: MLflow compares it as "
@@ -107,12 +108,14 @@ def check_logged_model_comparison(c: ast.Comparison, api: Api, emit: Sink) -> tu
                    f"`attributes.{LOGGED_MODEL_ALIASES[key]}`. {hint}"
         elif guess:
             hint = f"did you mean `{guess}`? {hint}"
-        emit("MF231", span, f"`{key}` is not a logged-model field: MLflow crashes (HTTP 500)", hint)
+        emit("MF231", span, f"`{key}` is not a logged-model field: MLflow crashes (HTTP 500)", hint,
+             stage="store")
         return None
     if op in ("IN", "NOT IN") and not isinstance(value, tuple):
         # `IN (1)` reads as the number 1, which SQLAlchemy refuses as an IN list (400).
         emit("MF224", c.right.span, f"`{c.right.text}` is not a list to MLflow (one item needs a "
-             "trailing comma, and must be a string)", f"write `{c.op.text} ('…',)`")
+             "trailing comma, and must be a string)", f"write `{c.op.text} ('…',)`",
+             stage="store")
         return None
     if isinstance(value, tuple) and op not in ("IN", "NOT IN"):
         # The store binds the tuple as one SQL parameter: SQLite's driver refuses it (400).
@@ -167,7 +170,7 @@ def _status_ok(c: ast.Comparison, op: str, value, emit: Sink) -> bool:
     """MLflow 3.18 maps status names to the integer column, and refuses anything else (400)."""
     if op not in ("=", "!=", "IN", "NOT IN"):
         emit("MF208", c.op.span, f"`{c.op.text}` is not allowed for `status` in "
-             "search_logged_models", "valid comparators here: =, !=, IN, NOT IN")
+             "search_logged_models", "valid comparators here: =, !=, IN, NOT IN", stage="store")
         return False
     values = value if isinstance(value, tuple) else (value,)
     bad = next((v for v in values if v not in LOGGED_MODEL_STATUSES), None)
@@ -175,7 +178,7 @@ def _status_ok(c: ast.Comparison, op: str, value, emit: Sink) -> bool:
         guess = did_you_mean(str(bad), LOGGED_MODEL_STATUSES)
         emit("MF219", c.right.span, f"{bad!r} is not a logged-model status",
              (f"did you mean '{guess}'? " if guess else "") + "valid statuses: "
-             + ", ".join(LOGGED_MODEL_STATUSES))
+             + ", ".join(LOGGED_MODEL_STATUSES), stage="store")
         return False
     return True
 

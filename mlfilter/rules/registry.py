@@ -422,7 +422,7 @@ EXECUTION_CODES = frozenset({"MF233", "MF235", "MF238", "MF239", "MF241", "MF242
 
 # Comparators are checked by the store while it builds the query, after the parser has read
 # every condition: a parse error (or crash) later in the filter comes first.
-STORE_CODES = frozenset({"MF208", "MF222"})
+STORE_CODES = frozenset({"MF205", "MF206", "MF207", "MF208", "MF222"})
 
 
 def default_stage(code: str) -> str:
