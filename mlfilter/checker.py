@@ -116,8 +116,9 @@ def _available(spec: Api, emit: Sink) -> bool:
         return True
     from mlfilter.changes import CHANGES
 
-    since = min((c.since for c in CHANGES if spec.name in c.apis and c.id == spec.name.replace(
-        "_", "-")), default=None)
+    # the change whose older tables lack the API
+    since = min((c.since for c in CHANGES if spec.name in c.apis
+                 and any(("available", False) in e.fields for e in c.before)), default=None)
     emit("MF225", Span(0, 0), f"{spec.mlflow_call} does not exist in MLflow {spec.version}",
          f"it was added in MLflow {since}" if since else "upgrade MLflow")
     return False

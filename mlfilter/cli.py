@@ -95,7 +95,6 @@ def _target_options(c) -> None:
                           "installed here, else the newest)")
     c.add_argument("--backend", choices=BACKENDS, type=str.lower,
                    help="the tracking store's database (default: from --store, else sqlite)")
-    c.set_defaults(mlflow_version=None, backend=None)
 
 
 def _version(value: str) -> str:

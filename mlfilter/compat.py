@@ -211,12 +211,12 @@ def _first_between(report: CompatReport, old: str, new: str, backend: str):
         if verdict_of(items)[0] == ACCEPTED:
             older = api_at(report.api, old, backend)
             why = [c.summary for c in between if release_tuple(c.since) <= release_tuple(release)
-                   and api_for_differs(report, c, older, backend)]
+                   and _alters(report, c, older, backend)]
             return release, why
     return new, []
 
 
-def api_for_differs(report: CompatReport, change, older, backend: str) -> bool:
+def _alters(report: CompatReport, change, older, backend: str) -> bool:
     """Whether taking `change` alone the other way changes the old release's diagnostics."""
     from mlfilter.apis import api_at
     from mlfilter.checker import _filter_items, _order_by_items

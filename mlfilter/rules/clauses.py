@@ -179,15 +179,20 @@ def _bad_key(c: ast.Comparison, api: Api, res: Resolved, emit: Sink) -> None:
 
 
 def _list_read_first(c: ast.Comparison, emit: Sink) -> None:
-    if value_class(c.right) != "list":
-        return
-    _, problem = literal_list(c.right.text)
-    if problem == "malformed":
-        emit("MF234", c.right.span, "this list holds unquoted words: MLflow crashes reading it "
-             "(HTTP 500)", "quote every item: ('a', 'b')")
-    elif problem == "ill-formed":
-        emit("MF213", c.right.span, "MLflow cannot read this list", "write quoted strings "
-             "separated by commas: ('a', 'b')")
+    if value_class(c.right) == "list":
+        _read_list(c.right, emit)
+
+
+def _read_list(v, emit: Sink):
+    """MLflow's literal_eval of a list: (items, problem), reporting a list it cannot read."""
+    parsed, problem = literal_list(v.text)
+    if problem == "ill-formed":
+        emit("MF213", v.span, "MLflow cannot read this list", "write quoted strings separated by "
+             "commas: ('a', 'b')")
+    elif problem == "malformed":
+        emit("MF234", v.span, "this list holds unquoted words: MLflow crashes reading it (HTTP 500)",
+             "quote every item: ('a', 'b')")
+    return parsed, problem
 
 
 def _at_store(emit: Sink):
@@ -445,14 +450,8 @@ def _check_list(c: ast.Comparison, api: Api, res: Resolved, store: Target, emit:
         emit("MF213", v.span, f"MLflow {api.version} reads only lists of single-quoted strings "
              "separated by commas", "write ('a', 'b'): no double quotes, no trailing comma")
         return
-    parsed, problem = literal_list(v.text)
-    if problem == "ill-formed":
-        emit("MF213", v.span, "MLflow cannot read this list", "write quoted strings separated by "
-             "commas: ('a', 'b')")
-        return
-    if problem == "malformed":
-        emit("MF234", v.span, "this list holds unquoted words: MLflow crashes reading it (HTTP 500)",
-             "quote every item: ('a', 'b')")
+    parsed, problem = _read_list(v, emit)
+    if problem in ("ill-formed", "malformed"):
         return
     if problem == "empty":
         emit("MF213", v.span, "the list is empty", "put at least one quoted string in it")

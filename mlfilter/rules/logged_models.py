@@ -156,13 +156,6 @@ def _database_ok(c: ast.Comparison, api: Api, entity: str, key: str, value, emit
     if api.rejects_nul and "\x00" in c.right.text + c.left.text:
         nul_character(api, c.right, emit)
         return False
-    if api.rejects_trailing_escape and c.op.canonical in ("LIKE", "ILIKE") and \
-            isinstance(value, str) and (len(value) - len(value.rstrip("\\"))) % 2 == 1:
-        from mlfilter.versions import BACKEND_NAMES
-
-        emit("MF320", c.right.span, f"{BACKEND_NAMES[api.backend]} fails on a LIKE pattern that "
-             "ends with its escape character `\\` once matching a value reaches the end",
-             "double the final backslash to match one, or drop it")
     return True
 
 
@@ -227,6 +220,10 @@ def _floatable(text: str) -> bool:
 
 def _suspicious(c: ast.Comparison, api: Api, entity: str, key: str, value, emit: Sink) -> None:
     v = c.right
+    if c.op.canonical in ("LIKE", "ILIKE") and isinstance(value, str):
+        from mlfilter.rules.suspicious import trailing_escape
+
+        trailing_escape(api, value, v, emit)
     if isinstance(v, ast.String) and v.quote == '"':
         emit("MF312", v.span, f"search_logged_models keeps double quotes: this searches for {v.text} "
              "with the quotes", f"use single quotes: '{v.inner}'" if "'" not in v.inner else

@@ -66,6 +66,18 @@ def check_suspicious(c: ast.Comparison, api: Api, res: Resolved, emit: Sink) -> 
     _rewrite_note(c, api, res, emit)
 
 
+def trailing_escape(api: Api, pattern: str, v, emit: Sink) -> bool:
+    """MF320: a LIKE pattern ending in a lone backslash, where the database escapes with it."""
+    if not api.rejects_trailing_escape or (len(pattern) - len(pattern.rstrip("\\"))) % 2 == 0:
+        return False
+    from mlfilter.versions import BACKEND_NAMES
+
+    emit("MF320", v.span, f"{BACKEND_NAMES[api.backend]} fails on a LIKE pattern that ends with "
+         "its escape character `\\` once matching a value reaches the end",
+         "double the final backslash to match one, or drop it")
+    return True
+
+
 def _folds(text: str) -> bool:
     """Whether the text has a non-ASCII letter with another case."""
     return any(not ch.isascii() and ch.lower() != ch.upper() for ch in text)
@@ -113,14 +125,9 @@ def _enum(c: ast.Comparison, res: Resolved, emit: Sink) -> None:
 
 def _like(c: ast.Comparison, api: Api, emit: Sink) -> None:
     pattern = c.right.inner
-    trailing = len(pattern) - len(pattern.rstrip("\\"))
-    if api.rejects_trailing_escape and trailing % 2 == 1:
-        from mlfilter.versions import BACKEND_NAMES
-
-        emit("MF320", c.right.span, f"{BACKEND_NAMES[api.backend]} fails on a LIKE pattern that "
-             "ends with its escape character `\\` once matching a value reaches the end",
-             "double the final backslash to match one, or drop it")
-    elif "\\" in pattern:
+    if "\\" in pattern:
+        if trailing_escape(api, pattern, c.right, emit):
+            return
         emit("MF306", c.right.span, "a backslash in a LIKE pattern means different things per "
              "database", "MLflow adds no ESCAPE clause: `\\` escapes `%` and `_` on PostgreSQL and "
              "MySQL but is a plain character on SQLite; avoid it, or use `_` for the literal")
