@@ -269,7 +269,8 @@ def _parse_into(text: str, spec: Api, emit: Sink) -> ast.Filter | None:
         return None
     # sqlparse refuses statements of more than 10,000 tokens (MAX_GROUPING_TOKENS), and MLflow
     # turns that into a 400. No text shorter than that many characters can reach the limit.
-    if len(text) > SQLPARSE_MAX_TOKENS and sqlparse_token_count(text) > SQLPARSE_MAX_TOKENS:
+    if len(text) > SQLPARSE_MAX_TOKENS and \
+            sqlparse_token_count(text, SQLPARSE_MAX_TOKENS) > SQLPARSE_MAX_TOKENS:
         emit("MF006", Span(0, len(text)),
              f"the filter is too long for MLflow's SQL parser (over {SQLPARSE_MAX_TOKENS:,} tokens)",
              "split the search into several smaller ones, or use IN lists where a key takes them")
