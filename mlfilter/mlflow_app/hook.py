@@ -134,8 +134,10 @@ def install(app) -> SearchHook | None:
     hook = SearchHook(target, mode, fail_on, os.environ.get(STATIC_PREFIX_ENV_VAR, ""))
     app.before_request(hook)
     app.extensions["mlfilter"] = hook
+    from mlfilter.versions import BACKEND_NAMES
+
     log.info("checking searches for MLflow %s on %s (%s mode)", target.release,
-             target.backend, mode)
+             BACKEND_NAMES.get(target.backend, target.backend), mode)
     return hook
 
 
