@@ -92,3 +92,20 @@ def test_warn_mode_server_under_gunicorn(mlfilter_warn_server, tracking_server):
     text = Path(log).read_text(errors="replace")
     assert "gunicorn" in text.lower()
     assert "passed on (warn mode)" in text and "error[MF201]" in text
+
+
+def test_huge_filters_are_checked_and_not_remembered():
+    """A filter past sqlparse's token limit is MF006 (MLflow rejects it); it is not kept in the
+    cache of recent filters, which holds short ones."""
+    client = flask_app()
+    huge = " AND ".join(f"params.p{i} = 'v'" for i in range(3000))
+    status, body = post(client, {"experiment_ids": ["0"], "filter": huge})
+    assert status == 400 and "error[MF006]" in json.loads(body)["message"]
+    from mlfilter.mlflow_app.request import SearchRequest
+    from mlfilter.mlflow_app.routes import ROUTES
+    from mlfilter.mlflow_app.verdict import Checker
+
+    checker = Checker(TARGET)
+    for text in (huge, "params.bs = 32", "params.bs = 32"):
+        checker.verdict(SearchRequest(ROUTES[0], text, [], None, None, 10, True))
+    assert [k[2] for k in checker._cache] == ["params.bs = 32"]

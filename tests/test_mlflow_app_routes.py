@@ -58,3 +58,29 @@ def test_the_builder_and_the_plugin_agree_on_rest_paths_and_limits():
         assert route.api == spec.api and spec.rest_method in route.methods
         assert route.page.high == spec.rest_max
         assert route.view_field == spec.rest_view
+
+
+def test_the_lint_path_does_not_import_the_plugin_or_the_guard():
+    """`import mlfilter`, check and lint never load the plugin or the guard; naming
+    `mlfilter.guard` loads the guard module but not MLflow (only calling it does)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    script = (
+        "import contextlib, io, json, sys\n"
+        "import mlfilter, mlfilter.cli\n"
+        "mlfilter.check('params.bs = 32'); mlfilter.check_order_by(['name', 'name'])\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    mlfilter.cli.main(['lint', {os.path.join(repo, 'tests', 'lint_fixtures')!r}])\n"
+        "before = sorted(m for m in sys.modules if m.startswith(('mlfilter.mlflow_app', "
+        "'mlfilter.search_guard', 'mlflow')))\n"
+        "mlfilter.guard\n"
+        "after = sorted(m for m in sys.modules if m.split('.')[0] == 'mlflow')\n"
+        "print(json.dumps([before, after]))\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=repo, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout.splitlines()[-1]) == [[], []]

@@ -7,6 +7,7 @@ touches the request or Flask.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from mlfilter.render import render_text
 from mlfilter.versions import BACKEND_NAMES
 
 CACHE_SIZE = 2048  # distinct filters and order_by lists remembered per worker
+CACHE_MAX_TEXT = 4096  # longer filters are checked every time (bounded memory: ~8 MiB of keys)
 VIEW_NAMES = {"ACTIVE_ONLY": 1, "DELETED_ONLY": 2, "ALL": 3}
 
 
@@ -52,6 +54,7 @@ class Checker:
     def __init__(self, target: Target):
         self.target = target
         self._cache: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()  # uvicorn runs the Flask app in a thread pool
 
     def api(self, name: str):
         backend = (self.target.registry_backend if name in ("registered_models", "model_versions")
@@ -73,12 +76,16 @@ class Checker:
         return Verdict(tuple(r for r in reports if r is not None and r.diagnostics))
 
     def _cached(self, key, make) -> Report:
-        report = self._cache.get(key)
+        if len(repr(key[2])) > CACHE_MAX_TEXT:
+            return make()
+        with self._lock:
+            report = self._cache.get(key)
         if report is None:
             report = make()
-            self._cache[key] = report
-            if len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
+            with self._lock:
+                self._cache[key] = report
+                if len(self._cache) > CACHE_SIZE:
+                    self._cache.popitem(last=False)
         return report
 
     def message(self, verdict: Verdict, fail_on: str = "error") -> str:
