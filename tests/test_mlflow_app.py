@@ -131,18 +131,17 @@ def cases(logged):
     ]
 
 
-@pytest.fixture(scope="module")
-def answers(mlfilter_server, tracking_server):
-    """Each case, sent over /api and /ajax-api to both servers: {(id, prefix): (plain, plugin)}."""
+@pytest.fixture
+def send_both(mlfilter_server, tracking_server):
+    """Send one case over `prefix` to the plain server and to the plugin: (plain, plugin)."""
     plugin_url, logged, _ = mlfilter_server
     plain_url, _ = tracking_server
-    out = {}
-    for case in cases(logged):
-        name, method, path, request = case[:4]
-        for prefix in ("/api", "/ajax-api"):
-            out[name, prefix] = tuple(send(url, method, prefix + path, **request)
-                                      for url in (plain_url, plugin_url))
-    return out
+    by_name = {c[0]: c for c in cases(logged)}
+
+    def both(name, prefix):
+        _, method, path, request = by_name[name][:4]
+        return tuple(send(url, method, prefix + path, **request) for url in (plain_url, plugin_url))
+    return both
 
 
 def _case_ids():
@@ -158,8 +157,8 @@ NAMES, EXPECTED = _case_ids()
 
 @pytest.mark.parametrize("prefix", ["/api", "/ajax-api"])
 @pytest.mark.parametrize("name,expected", list(zip(NAMES, EXPECTED)), ids=NAMES)
-def test_same_answer_as_mlflow_or_its_400(answers, name, expected, prefix):
-    plain, plugin = answers[name, prefix]
+def test_same_answer_as_mlflow_or_its_400(send_both, name, expected, prefix):
+    plain, plugin = send_both(name, prefix)
     verdict, code = expected
     # the corpus says what MLflow does: the plain server must agree
     assert (plain.status == 200) == (verdict == ACCEPTED), plain
@@ -195,10 +194,10 @@ def test_message_is_the_command_lines_rendering(mlfilter_server):
     assert answer.message == expected + "\n\n(mlfilter: MLflow 3.17.2 on SQLite rejects this search)"
 
 
-def test_warnings_pass_and_are_logged(mlfilter_server, answers):
+def test_warnings_pass_and_are_logged(mlfilter_server, send_both):
     """A warning (MF3xx, MF4xx) never blocks; the server's log names it."""
     _, _, log = mlfilter_server
-    plain, plugin = answers["lms-warning", "/api"]
+    plain, plugin = send_both("lms-warning", "/api")
     assert plugin.status == 200
     text = Path(log).read_text(errors="replace")
     assert "warning[MF313]" in text and "passed on" in text
