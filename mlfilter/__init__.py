@@ -30,6 +30,10 @@ def __getattr__(name):
         from mlfilter import builder
 
         return getattr(builder, name)
+    if name in ("guard", "guard_is_on"):  # mlfilter/search_guard.py imports mlflow when called
+        from mlfilter import search_guard
+
+        return search_guard.guard if name == "guard" else search_guard.is_on
     if name in _JUPYTER:  # `%load_ext mlfilter` (mlfilter/jupyter.py imports IPython lazily)
         from mlfilter import jupyter
 
@@ -52,5 +56,6 @@ __all__ = [*_BUILDER,
     "check",
     "check_order_by",
     "fix_filter",
+    "guard",
     "parse",
 ]

@@ -3,6 +3,7 @@
     %mlfilter [--api API] [--store URI | --schema FILE] [--experiment ID|NAME ...] FILTER
     %mlfilter explain --store URI [--experiment ID|NAME ...] [--view-type all] FILTER
     %%mlfilter [options]            (the cell holds the filter, over as many lines as it likes)
+    %mlfilter guard [on|off]        (mlfilter.guard(): searches refused before they are sent)
 
 The magics return what they show (a Report, or an Explanation), so `r = %mlfilter ...` works.
 `mlfilter.use_schema(...)` sets the schema that the magics type-check against and that tab
@@ -27,6 +28,9 @@ USAGE = """\
     count, per condition, the runs it keeps: which condition empties the result?
 %%mlfilter [same options]
     the filter is the cell, over several lines if you like.
+%mlfilter guard [on|off]
+    MLflow's search functions in this kernel refuse what MLflow would reject, before sending it
+    (mlfilter.guard(); docs/guard.md). MLFILTER_GUARD=1 turns it on at %load_ext.
 Option values may name a variable: --store $uri (the filter itself is never expanded).
 Put -- before a filter that starts with '-' or with the word 'explain'."""
 
@@ -269,6 +273,9 @@ def _take_value(text: str) -> tuple[str, str]:
 
 def mlfilter_magic(line: str, cell: str | None = None):
     """%mlfilter FILTER, %mlfilter explain --store URI FILTER, %%mlfilter (see USAGE)."""
+    guard = re.fullmatch(r"\s*guard(?:\s+(on|off))?\s*", line) if cell is None else None
+    if guard:
+        return _guard(guard.group(1) != "off")
     command, opts, text = parse_magic_line(line)
     if command == "help" or (cell is None and not text.strip()):
         print(USAGE)
@@ -501,8 +508,21 @@ def _make_matcher(ip):
 
 # ---- the extension ------------------------------------------------------------------------------
 
+def _guard(on: bool) -> None:
+    from mlfilter.search_guard import guard
+
+    guard(on)
+    print("mlfilter: MLflow searches in this kernel are " + (
+        "checked before they are sent" if on else "no longer checked"))
+
+
 def load_ipython_extension(ip) -> None:
-    """`%load_ext mlfilter`: the %mlfilter magics and key completion."""
+    """`%load_ext mlfilter`: the %mlfilter magics and key completion (and the guard, with
+    MLFILTER_GUARD=1)."""
+    import os
+
+    if os.environ.get("MLFILTER_GUARD", "").strip().lower() in ("1", "on", "true", "yes"):
+        _guard(True)
     ip.register_magic_function(mlfilter_magic, magic_kind="line_cell", magic_name="mlfilter")
     matchers = ip.Completer.custom_matchers
     matchers[:] = [m for m in matchers if getattr(m, "matcher_identifier", None) != _MATCHER_ID]

@@ -166,3 +166,48 @@ def mlflow_server(tmp_path_factory):
         except ProcessLookupError:  # already gone
             proc.wait(timeout=10)
         log.close()
+
+
+# ---- `mlflow server --app-name mlfilter` (issue 13; tests/mlflow_app_servers.py) --------------
+
+@pytest.fixture(scope="session")
+def mlfilter_server(sqlite_store, shared_dir):
+    """(url, Logged, log path): `mlflow server --app-name mlfilter` (uvicorn, enforce mode) on a
+    copy of the SQLite store, so it holds what `tracking_server` holds."""
+    import mlflow_app_servers as servers
+    import stores
+
+    uri, logged = sqlite_store
+    home = shared_dir / "mlfilter-server"
+    with stores.shared(home, "server", lambda: servers.start(
+            home, servers.copy_store(uri, home), "mlfilter"), stores.stop_mlflow_server) as s:
+        yield s["url"], logged, s["log"]
+
+
+@pytest.fixture(scope="session")
+def mlfilter_warn_server(sqlite_store, shared_dir):
+    """(url, log path): the plugin under gunicorn (a Flask app, not FastAPI) in warn mode."""
+    import mlflow_app_servers as servers
+    import stores
+
+    home = shared_dir / "mlfilter-warn-server"
+    with stores.shared(home, "server", lambda: servers.start(
+            home, servers.copy_store(sqlite_store[0], home), "mlfilter",
+            env={"MLFILTER_APP_MODE": "warn"},
+            args=("--gunicorn-opts", "--timeout 120 --graceful-timeout 2")),
+            stores.stop_mlflow_server) as s:
+        yield s["url"], s["log"]
+
+
+@pytest.fixture(scope="session")
+def mlfilter_auth_server(sqlite_store, shared_dir):
+    """(url, log path): `mlflow server --app-name mlfilter-basic-auth` on a copy of the SQLite
+    store (a copy needs no migrations: a quicker start than a fresh store)."""
+    import mlflow_app_servers as servers
+    import stores
+
+    home = shared_dir / "mlfilter-auth-server"
+    with stores.shared(home, "server", lambda: servers.start(
+            home, servers.copy_store(sqlite_store[0], home), "mlfilter-basic-auth",
+            env=servers.auth_env(home)), stores.stop_mlflow_server) as s:
+        yield s["url"], s["log"]

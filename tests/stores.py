@@ -494,17 +494,20 @@ def silent_server():
         sock.close()
 
 
-def start_mlflow_server(backend_uri: str, artifact_dir: str, timeout: float = 180) -> dict:
+def start_mlflow_server(backend_uri: str, artifact_dir: str, timeout: float = 180,
+                        args=(), env=None) -> dict:
     """Start `mlflow server` on 127.0.0.1:<free port>, backed by `backend_uri`, in its own
-    process group; returns {"url", "pgid"} once /health answers."""
+    process group; returns {"url", "pgid", "log"} once /health answers. `args` are more
+    options (`--app-name mlfilter`), `env` more environment variables."""
     import urllib.request
 
     port = free_port()
     exe = Path(sys.executable).with_name("mlflow")
     cmd = [str(exe), "server", "--host", "127.0.0.1", "--port", str(port),
            "--backend-store-uri", backend_uri, "--default-artifact-root",
-           Path(artifact_dir).as_uri(), "--workers", "1"]
-    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+           Path(artifact_dir).as_uri(), "--workers", "1", *args]
+    env = {**{k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}, **(env or {})}
+    Path(artifact_dir).mkdir(parents=True, exist_ok=True)
     log_path = Path(artifact_dir, f"server-{port}.log")
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env,
@@ -518,7 +521,7 @@ def start_mlflow_server(backend_uri: str, artifact_dir: str, timeout: float = 18
         try:
             with urllib.request.urlopen(url + "/health", timeout=2) as r:
                 if r.status == 200:
-                    return {"url": url, "pgid": proc.pid}
+                    return {"url": url, "pgid": proc.pid, "log": str(log_path)}
         except OSError:
             pass
         if time.monotonic() > deadline:
