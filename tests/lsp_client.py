@@ -77,16 +77,16 @@ def uri_of(path) -> str:
     return from_fs_path(str(path))
 
 
-async def wait_for(client: Client, predicate, timeout: float = TIMEOUT):
-    """The first published diagnostics (oldest first, including ones already received) for which
-    `predicate(params)` holds."""
-    seen = 0
+async def wait_for(client: Client, predicate, timeout: float = TIMEOUT, since: int = 0):
+    """The first published diagnostics from the `since`-th on (oldest first, including ones
+    already received) for which `predicate(params)` holds."""
+    seen = since
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         for params in client.published[seen:]:
             if predicate(params):
                 return params
-        seen = len(client.published)
+        seen = max(seen, len(client.published))
         client.changed.clear()
         left = deadline - asyncio.get_running_loop().time()
         if left <= 0:
@@ -98,11 +98,27 @@ async def wait_for(client: Client, predicate, timeout: float = TIMEOUT):
             pass
 
 
+async def eventually(check, timeout: float = TIMEOUT):
+    """Poll `check()` until it returns something true; that value."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("the condition never held")
+        await asyncio.sleep(0.05)
+
+
+def after(client: Client, uri: str):
+    """A wait for the next diagnostics of `uri` published from now on."""
+    return wait_for(client, lambda p: p.uri == uri, since=len(client.published))
+
+
 async def diagnostics(client: Client, uri: str, version: int | None = None):
     """The diagnostics published for `uri` at `version` (any version when None), after now."""
-    start = len(client.published)
     params = await wait_for(client, lambda p: p.uri == uri and (
-        version is None or p.version == version) and client.published.index(p) >= start)
+        version is None or p.version == version), since=len(client.published))
     return params.diagnostics
 
 

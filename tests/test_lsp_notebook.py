@@ -109,8 +109,7 @@ async def test_cells_added_edited_and_removed(client, tmp_path):
             structure=types.NotebookDocumentCellChangeStructure(
                 array=types.NotebookCellArrayChange(start=1, delete_count=1),
                 did_close=[types.TextDocumentIdentifier(uri=new_cell)])))))
-    cleared = await wait_for(client, lambda p: p.uri == new_cell and
-                             client.published.index(p) >= mark)
+    cleared = await wait_for(client, lambda p: p.uri == new_cell, since=mark)
     assert not cleared.diagnostics
     info = await server_info(client)
     assert new_cell not in info["documents"] and cells[2] in info["documents"]
