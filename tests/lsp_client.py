@@ -159,6 +159,15 @@ def edits_of(action: types.CodeAction, uri: str):
     return list((edit.changes or {}).get(uri, []))
 
 
+def send_raw(client: Client, body) -> None:
+    """Write one JSON-RPC frame to the server as is: `body` is a JSON-able object, or bytes that
+    need not be JSON at all (the client's own checks would refuse to send such messages)."""
+    import json
+
+    data = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
+    client._server.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(data), data))
+
+
 async def server_info(client: Client) -> dict:
     return await client.workspace_execute_command_async(
         types.ExecuteCommandParams(command="mlfilter.serverInfo"))

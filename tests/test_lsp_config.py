@@ -14,7 +14,7 @@ from lsprotocol import types
 
 import mlfilter
 from lsp_client import (after, diagnostics, eventually, open_python, server_info, start, stop,
-                        uri_of, wait_for)
+                        uri_of)
 from mlfilter.schema import ExperimentInfo, KeyInfo, Schema
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -138,8 +138,8 @@ async def test_a_store_that_cannot_be_read_is_reported_and_linting_goes_on(tmp_p
     try:
         uri = open_python(client, tmp_path / "x.py", BAD)
         assert [d.code for d in await diagnostics(client, uri, 1)] == ["MF201"]
-        await wait_for(client, lambda p: any("cannot read the store" in m.message
-                                             for m in client.messages))
+        await eventually(lambda: any("cannot read the store" in m.message
+                                     for m in client.messages))
         info = await server_info(client)
         assert info["store"]["read"] is False and "no SQLite database" in info["store"]["error"]
     finally:

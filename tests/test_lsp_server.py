@@ -16,7 +16,7 @@ from lsprotocol import types
 
 import mlfilter
 from lsp_client import (apply_edits, diagnostics, edits_of, open_python, replace_all,
-                        server_info, start, stop, uri_of)
+                        server_info, start, stop)
 from mlfilter.schema import ExperimentInfo, KeyInfo, Schema
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

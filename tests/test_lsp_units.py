@@ -88,3 +88,15 @@ def test_server_without_the_lsp_extra_says_how_to_get_it():
     assert done.returncode == 2
     assert "pip install 'mlfilter[lsp]'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_handler_that_raises_answers_its_default():
+    from mlfilter.lsp.server import MlfilterServer, guarded
+
+    server = MlfilterServer()
+
+    @guarded(server, default=["default"])
+    def broken(params):
+        return params["missing"]
+
+    assert broken({}) == ["default"]  # logged (to the editor when there is one), not raised
