@@ -213,7 +213,8 @@ class Evaluator:
         # with the store (its stand-in values would always look "never logged").
         schema = self.schema if not lit.has_placeholders else None
         self._check([lit], lambda texts: check(texts[0], target.api, schema=schema,
-                                                          **self.target))
+                                                          **self.target),
+                    memo=("filter", target.api, schema))
 
     def _order_by(self, target: Target) -> None:
         node = self.finder.resolve(target.node)
@@ -249,7 +250,7 @@ class Evaluator:
         from mlfilter.checker import check_order_by
 
         self._check(entries, lambda texts: check_order_by(texts, target.api, **self.target),
-                    joined=True)
+                    joined=True, memo=("order_by", target.api, None))
 
     def _view_type(self, target: Target) -> None:
         node = self.finder.resolve(target.node)
@@ -312,7 +313,7 @@ class Evaluator:
 
     # ---- checking with stand-ins ----------------------------------------------------------
 
-    def _check(self, entries: list, checkfn, joined: bool = False) -> None:
+    def _check(self, entries: list, checkfn, joined: bool = False, memo=None) -> None:
         contexts = [_contexts(e) if isinstance(e, Literal) else [] for e in entries]
         placeholders = any(ctx for ctx in contexts)
         runs = RUNS if placeholders else 1
@@ -329,7 +330,7 @@ class Evaluator:
                     line = r.text
                 offsets.append(pos)
                 pos += len(line) + 1
-            report = checkfn(values if joined else values[:1])
+            report = _memoized(checkfn, values if joined else values[:1], memo, self.target)
             results.append((rendered, offsets, report))
         self._collect(results)
 
@@ -380,6 +381,35 @@ class Evaluator:
                 f"the placeholder `{source}` is pasted in without quotes, but this key takes a "
                 "quoted string", f"quote it in the f-string: '{source}' (the value must not "
                 "contain a quote)", start, end, last_line_offset=lit.end))
+
+
+# Reports of the checker by what they are a function of: a code base repeats its filters, and an
+# editor lints the same file again on every keystroke. Bounded; oldest entries go first.
+_MEMO: dict = {}
+MEMO_SIZE = 4096
+
+
+def _memoized(checkfn, values: list, memo, target: dict):
+    """checkfn(values), remembered by (kind, API, schema, values, MLflow target)."""
+    if memo is None:
+        return checkfn(values)
+    from mlfilter.versions import default_version
+
+    kind, api, schema = memo
+    key = (kind, api, id(schema), tuple(values), target.get("mlflow_version") or
+           default_version(), target.get("backend"))
+    try:
+        hit = _MEMO.get(key)
+    except TypeError:  # a dict among logged-model order_by entries
+        return checkfn(values)
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    report = checkfn(values)
+    if len(_MEMO) >= MEMO_SIZE:
+        for old in list(_MEMO)[: MEMO_SIZE // 4]:
+            del _MEMO[old]
+    _MEMO[key] = (schema, report)
+    return report
 
 
 def _int_constant(node: ast.AST) -> int | None:

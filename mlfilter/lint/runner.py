@@ -113,12 +113,14 @@ class Parsed:
     default_api: str
 
 
-def parse_text(text: str, default_api: str = "runs", tree: ast.Module | None = None) -> Parsed:
-    """Parse and find the search calls; raises _Skip (MF913) for text that does not parse."""
+def parse_text(text: str, default_api: str = "runs", tree: ast.Module | None = None,
+               pieces: dict | None = None) -> Parsed:
+    """Parse and find the search calls; raises _Skip (MF913) for text that does not parse.
+    `tree` and `pieces` come from an incremental parse (incremental.py), when there is one."""
     from mlfilter.lint.scan_py import find_targets
 
     tree = tree if tree is not None else _parse(text)
-    targets, finder = find_targets(tree, default_api)
+    targets, finder = find_targets(tree, default_api, pieces)
     return Parsed(tree, targets, finder, default_api)
 
 

@@ -77,8 +77,9 @@ class Analysis:
         return search_arguments(self.source, self._parsed, self.config.api)
 
 
-def analyze(snapshot: Snapshot, config, error: str | None = None) -> Analysis:
-    """Lint the snapshot with `config` (Config from [tool.mlfilter])."""
+def analyze(snapshot: Snapshot, config, error: str | None = None, parser=None) -> Analysis:
+    """Lint the snapshot with `config` (Config from [tool.mlfilter]); `parser` is the
+    document's lint.incremental.IncrementalParser, kept between its versions."""
     from mlfilter.config import ConfigError
 
     try:
@@ -90,7 +91,7 @@ def analyze(snapshot: Snapshot, config, error: str | None = None) -> Analysis:
     parts = {p.uri: Part(p.uri, p.text) for p in snapshot.parts}
     analysis = Analysis(snapshot, config, parts, error=error)
     if snapshot.kind == PYTHON:
-        _python(analysis, snapshot.parts[0])
+        _python(analysis, snapshot.parts[0], parser)
     elif snapshot.kind == NOTEBOOK:
         _notebook(analysis, snapshot.parts)
     else:
@@ -119,7 +120,7 @@ def _skipped(analysis: Analysis, part: Part, texts) -> bool:
     return True
 
 
-def _python(analysis: Analysis, part_text: PartText) -> None:
+def _python(analysis: Analysis, part_text: PartText, parser=None) -> None:
     from mlfilter.lint.filelint import lint_text, might_have_calls
     from mlfilter.lint.runner import _Skip, parse_text
 
@@ -129,7 +130,11 @@ def _python(analysis: Analysis, part_text: PartText) -> None:
         return  # the cheap test: as `mlfilter lint`, a file without a search call is not parsed
     config = analysis.config
     try:
-        parsed = parse_text(text, config.api)
+        if parser is not None:
+            tree, pieces = parser.parse(text)
+            parsed = parse_text(text, config.api, tree, pieces)
+        else:
+            parsed = parse_text(text, config.api)
     except _Skip:
         parsed = None  # lint_text reports why (MF913)
     part.reported = lint_text(text, part_text.uri, config, parsed).reported

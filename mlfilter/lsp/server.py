@@ -73,6 +73,7 @@ class MlfilterServer(LanguageServer):
         self.analyses: dict[str, Analysis] = {}
         self.published: dict[str, set[str]] = {}  # key -> URIs with diagnostics
         self.shown: set[str] = set()  # messages shown once
+        self.parsers: dict = {}  # key -> lint.incremental.IncrementalParser (lint thread only)
 
     # ---- helpers ---------------------------------------------------------------------------
 
@@ -138,7 +139,12 @@ class MlfilterServer(LanguageServer):
 
                 if excluded(snap.path, config):
                     return Analysis(snap, config, {})
-            return analyze(snap, config, error)
+            parser = None
+            if snap.kind == PYTHON:
+                from mlfilter.lint.incremental import IncrementalParser
+
+                parser = self.parsers.setdefault(snap.key, IncrementalParser())
+            return analyze(snap, config, error, parser)
         except Exception as e:  # a bug in mlfilter: say so, publish nothing for this document
             self.log_error(f"linting {snap.key}", e)
             from mlfilter.config import Config
@@ -195,6 +201,7 @@ class MlfilterServer(LanguageServer):
 
     def clear(self, key: str) -> None:
         self.analyses.pop(key, None)
+        self.parsers.pop(key, None)
         self.scheduler.forget(key)
         for uri in self.published.pop(key, set()):
             self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri, []))
