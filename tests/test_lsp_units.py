@@ -100,3 +100,34 @@ def test_a_handler_that_raises_answers_its_default():
         return params["missing"]
 
     assert broken({}) == ["default"]  # logged (to the editor when there is one), not raised
+
+
+def _blocks(language: str) -> list[str]:
+    import os
+    import re
+
+    path = os.path.join(os.path.dirname(__file__), "..", "docs", "editors.md")
+    with open(path, encoding="utf-8") as f:
+        return re.findall(rf"```{language}\n(.*?)```", f.read(), re.S)
+
+
+def test_the_editor_set_ups_in_the_docs_parse_and_run_the_server():
+    import json
+
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+
+    [vscode] = [json.loads(b) for b in _blocks("json")]
+    assert vscode["glspc.server.commandArguments"] == ["server"]
+    options, problems = EditorSettings.from_options(vscode["glspc.server.initializationOptions"])
+    assert not problems and options.store and options.debounce_ms == 50
+    assert "source.fixAll.mlfilter" in vscode["editor.codeActionsOnSave"]
+    [helix] = [tomllib.loads(b) for b in _blocks("toml")]
+    server = helix["language-server"]["mlfilter"]
+    assert [server["command"], *server["args"]] == ["mlfilter", "server"]
+    assert not EditorSettings.from_options(server["config"])[1]
+    assert "mlfilter" in helix["language"][0]["language-servers"]
+    lua = _blocks("lua")
+    assert len(lua) == 2 and all('{ "mlfilter", "server" }' in b for b in lua)
