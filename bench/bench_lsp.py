@@ -4,8 +4,8 @@
     .venv/bin/python bench/bench_lsp.py --quick    # 11 edits
 
 A real LSP client (pygls's) starts `python -m mlfilter server`, opens a generated 2,000-line
-module (fixed seed: classes, functions, 50 MLflow search calls, some with mistakes, some
-f-strings) and then, again and again, edits one filter in the middle of the file (`32` <->
+module (bench_lint.py's generated modules one after another, fixed seed: classes, functions,
+about 50 MLflow search calls, some with mistakes, some f-strings) and then, again and again, edits one filter in the middle of the file (`32` <->
 `'32'`, so the diagnostics change each time) with an incremental change, and waits for the
 diagnostics of that document version. Each edit follows a pause longer than the debounce delay,
 as when a user types a character and looks. Printed: the median and the 90th percentile of the
@@ -32,50 +32,24 @@ from pygls.lsp.client import LanguageClient
 from pygls.uris import from_fs_path
 
 LINES = 2000
-CALLS = 50
-EDIT = 'runs = mlflow.search_runs(["0"], "params.batch_size = 32 AND metrics.acc > 0.9")'
-SEARCHES = [
-    'runs = mlflow.search_runs(["0"], "params.batch_size = 32")',
-    'runs = mlflow.search_runs(filter_string="metrics.acc > 0.9 AND params.opt = \'adam\'")',
-    "exps = client.search_experiments(filter_string=\"name like 'prod-%'\", max_results=100)",
-    'runs = client.search_runs(["0"], f"params.model = \'{model}\' AND metrics.loss < {limit}")',
-    'traces = mlflow.search_traces(["0"], order_by=["timestamp_ms DESC"])',
-]
+EDITED = '"params.batch_size = 32"'  # one of bench_lint's searches: its `32` is toggled
 
 
 def make_module(seed: int = 14) -> tuple[str, int]:
-    """The module's text and the 0-based line of the filter that is edited."""
+    """bench_lint's generated modules, one after another (every other one with its five search
+    calls), cut to LINES lines; and the 0-based line of the filter that is edited."""
+    from bench_lint import _module
+
     rng = random.Random(seed)
-    out = ['"""A generated module with MLflow searches."""', "from __future__ import annotations",
-           "", "import json", "import os", "from dataclasses import dataclass", "",
-           "import mlflow", "from mlflow import MlflowClient", "", "client = MlflowClient()", ""]
-    every = LINES // CALLS
-    n = 0
-    edit_line = None
-    while len(out) < LINES - 12:
-        n += 1
-        if n % 7 == 0:
-            out += ["", "@dataclass", f"class Record{n}:", "    name: str", "    size: int = 0", "",
-                    "    def describe(self) -> str:",
-                    '        return f"{self.name}: {self.size} bytes"', ""]
-        out += ["", f"def step_{n}(path: str, model: str = 'cnn', limit: int = {rng.randint(1, 99)}):",
-                f'    """Read {{path}} and keep at most {{limit}} entries ({n})."""',
-                "    with open(path, encoding=\"utf-8\") as handle:",
-                "        data = json.load(handle)",
-                "    out = {}",
-                "    for key, value in sorted(data.items()):",
-                "        if len(out) >= limit:",
-                "            break",
-                "        out[key] = value if value is not None else os.sep"]
-        if len(out) // every > sum(1 for line in out if "search_" in line):
-            if edit_line is None and len(out) > LINES // 2:
-                edit_line = len(out)
-                out.append("    " + EDIT)
-            else:
-                out.append("    " + rng.choice(SEARCHES))
-        out.append("    return out")
-    out += [""] * (LINES - len(out))
-    return "\n".join(out[:LINES]) + "\n", edit_line
+    lines: list[str] = []
+    i = 0
+    while len(lines) < LINES:
+        lines += _module(rng, i, i % 2 == 0).split("\n")
+        i += 1
+    lines = lines[:LINES]
+    candidates = [n for n, line in enumerate(lines) if EDITED in line]
+    edit_line = min(candidates, key=lambda n: abs(n - LINES // 2))
+    return "\n".join(lines) + "\n", edit_line
 
 
 class Bench:
@@ -120,12 +94,12 @@ async def run(edits: int) -> int:
     from mlfilter.lint.filelint import lint_text
 
     config = Config(root=work)
-    column = ("    " + EDIT).index("32")
+    column = lines_of(text)[edit_line].index(EDITED) + EDITED.index("32")
     quoted = False
     latencies, references = [], []
     version = 1
-    current = text
-    lines = text.split("\n")
+    lines = lines_of(text)
+    calls = text.count("search_")
     for i in range(edits + 1):
         await asyncio.sleep(0.15)  # a pause longer than the debounce delay
         old, new = ("'32'", "32") if quoted else ("32", "'32'")
@@ -150,7 +124,7 @@ async def run(edits: int) -> int:
     med = statistics.median(latencies) * 1000
     p90 = sorted(latencies)[int(len(latencies) * 0.9) - 1] * 1000
     ref = statistics.median(references) * 1000
-    print(f"file: {LINES:,} lines ({len(text.encode()) / 1000:.0f} kB), {CALLS} search calls; "
+    print(f"file: {LINES:,} lines ({len(text.encode()) / 1000:.0f} kB), {calls} search calls; "
           f"{edits} edits; {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f}")
     print(f"didChange -> publishDiagnostics: median {med:.1f} ms, p90 {p90:.1f} ms, "
           f"min {min(latencies) * 1000:.1f} ms (goal: median under 20 ms: "
@@ -176,6 +150,10 @@ async def run(edits: int) -> int:
     client.exit(None)
     await client.stop()
     return 0
+
+
+def lines_of(text: str) -> list[str]:
+    return text.split("\n")
 
 
 def main() -> int:

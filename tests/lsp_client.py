@@ -4,6 +4,7 @@ language server: start it on a workspace folder, open documents, wait for their 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 
@@ -71,6 +72,16 @@ async def start(root, options=None, capabilities: str = "visual-studio-code") ->
 async def stop(client: Client) -> None:
     await client.shutdown_session()
     await client.stop()
+
+
+@contextlib.asynccontextmanager
+async def serving(root, options=None):
+    """A started client (see `start`), stopped on the way out."""
+    client = await start(root, options)
+    try:
+        yield client
+    finally:
+        await stop(client)
 
 
 def uri_of(path) -> str:

@@ -13,7 +13,7 @@ import pytest_asyncio
 from lsprotocol import types
 
 import mlfilter
-from lsp_client import (after, diagnostics, eventually, open_python, server_info, start, stop,
+from lsp_client import (after, diagnostics, eventually, open_python, server_info, serving,
                         uri_of)
 from mlfilter.schema import ExperimentInfo, KeyInfo, Schema
 
@@ -32,9 +32,8 @@ def root(tmp_path_factory):
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def client(root):
-    client = await start(root)
-    yield client
-    await stop(client)
+    async with serving(root) as client:
+        yield client
 
 
 def _watched(client, path, kind=types.FileChangeType.Changed):
@@ -110,8 +109,7 @@ async def test_a_schema_snapshot_is_read_again_when_it_changes(client, root):
 async def test_a_store_named_by_the_editor(tmp_path):
     store = tmp_path / "mlflow.db"
     shutil.copy(DEMO_DB, store)
-    client = await start(tmp_path, {"store": f"sqlite:///{store}"})
-    try:
+    async with serving(tmp_path, {"store": f"sqlite:///{store}"}) as client:
         for _ in range(300):
             info = await server_info(client)
             if info["store"]["read"] or info["store"]["error"]:
@@ -129,18 +127,13 @@ async def test_a_store_named_by_the_editor(tmp_path):
         done = await client.text_document_completion_async(types.CompletionParams(
             types.TextDocumentIdentifier(uri), types.Position(1, text.splitlines()[1].index('")'))))
         assert [i.label for i in done.items] == ["params.optimizer"]
-    finally:
-        await stop(client)
 
 
 async def test_a_store_that_cannot_be_read_is_reported_and_linting_goes_on(tmp_path):
-    client = await start(tmp_path, {"store": f"sqlite:///{tmp_path / 'missing.db'}"})
-    try:
+    async with serving(tmp_path, {"store": f"sqlite:///{tmp_path / 'missing.db'}"}) as client:
         uri = open_python(client, tmp_path / "x.py", BAD)
         assert [d.code for d in await diagnostics(client, uri, 1)] == ["MF201"]
         await eventually(lambda: any("cannot read the store" in m.message
                                      for m in client.messages))
         info = await server_info(client)
         assert info["store"]["read"] is False and "no SQLite database" in info["store"]["error"]
-    finally:
-        await stop(client)

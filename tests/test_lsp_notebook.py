@@ -10,7 +10,7 @@ import pytest
 import pytest_asyncio
 from lsprotocol import types
 
-from lsp_client import (apply_edits, diagnostics, edits_of, server_info, start, stop, uri_of,
+from lsp_client import (apply_edits, diagnostics, edits_of, server_info, serving, uri_of,
                         wait_for)
 from mlfilter.config import Config
 from mlfilter.lint import lint_paths
@@ -27,9 +27,8 @@ CELLS = [
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def client(tmp_path_factory):
-    client = await start(tmp_path_factory.mktemp("notebooks"))
-    yield client
-    await stop(client)
+    async with serving(tmp_path_factory.mktemp("notebooks")) as client:
+        yield client
 
 
 def _cell_uri(path, i: int) -> str:

@@ -9,8 +9,8 @@ import pytest
 import pytest_asyncio
 from lsprotocol import types
 
-from lsp_client import (diagnostics, open_python, replace_all, send_raw, server_info, start,
-                        stop, uri_of, eventually)
+from lsp_client import (diagnostics, eventually, open_python, replace_all, send_raw, server_info,
+                        serving, uri_of)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -19,9 +19,8 @@ BAD = 'import mlflow\nmlflow.search_runs(["1"], "params.batch_size = 32")\n'
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def client(tmp_path_factory):
-    client = await start(tmp_path_factory.mktemp("robust"))
-    yield client
-    await stop(client)
+    async with serving(tmp_path_factory.mktemp("robust")) as client:
+        yield client
 
 
 async def _still_answers(client, root, name: str) -> None:

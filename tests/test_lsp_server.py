@@ -16,7 +16,7 @@ from lsprotocol import types
 
 import mlfilter
 from lsp_client import (apply_edits, diagnostics, edits_of, open_python, replace_all,
-                        server_info, start, stop)
+                        server_info, serving)
 from mlfilter.schema import ExperimentInfo, KeyInfo, Schema
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -38,9 +38,8 @@ def root(tmp_path_factory):
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def client(root):
-    client = await start(root)
-    yield client
-    await stop(client)
+    async with serving(root) as client:
+        yield client
 
 
 def _hover(client, uri, line, character):
@@ -256,7 +255,14 @@ async def test_a_burst_of_edits_is_linted_once_it_settles(client, root):
 
 
 async def test_the_lint_path_stays_light(client, root):
+    text = 'import mlflow\nmlflow.search_runs(["1"], "metrics.acc > 1 AND metrics.")\n'
+    uri = open_python(client, root / "light.py", text)
+    assert await diagnostics(client, uri, 1)
+    line = text.splitlines()[1]
+    assert (await _hover(client, uri, 1, line.index("acc"))).contents.value
+    assert (await _complete(client, uri, 1, line.rindex('")'))).items
+    await _actions(client, uri, types.Range(types.Position(1, 0), types.Position(1, 0)))
     info = await server_info(client)
-    assert info["documents"]  # the tests above linted, hovered and completed in this server
-    assert info["heavy_modules"] == []
+    assert uri in info["documents"]
+    assert info["heavy_modules"] == []  # linted with a snapshot, hovered, completed
     assert info["store"] is None

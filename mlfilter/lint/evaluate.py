@@ -23,6 +23,7 @@ from mlfilter.diagnostics import Applicability, Severity
 from mlfilter.lint.calls import (CLIENT_MAX_RESULTS, FLUENT_MAX_RESULTS, VIEW_TYPE_STRINGS,
                                  VIEW_TYPES)
 from mlfilter.lint.literals import Literal, LiteralError, encode_for_piece, read_literal
+from mlfilter.lint.memo import memoized
 from mlfilter.lint.scan_py import Target, dotted
 from mlfilter.lint.sourcemap import SourceText
 from mlfilter.rules.registry import severity
@@ -330,7 +331,7 @@ class Evaluator:
                     line = r.text
                 offsets.append(pos)
                 pos += len(line) + 1
-            report = _memoized(checkfn, values if joined else values[:1], memo, self.target)
+            report = memoized(checkfn, values if joined else values[:1], memo, self.target)
             results.append((rendered, offsets, report))
         self._collect(results)
 
@@ -381,35 +382,6 @@ class Evaluator:
                 f"the placeholder `{source}` is pasted in without quotes, but this key takes a "
                 "quoted string", f"quote it in the f-string: '{source}' (the value must not "
                 "contain a quote)", start, end, last_line_offset=lit.end))
-
-
-# Reports of the checker by what they are a function of: a code base repeats its filters, and an
-# editor lints the same file again on every keystroke. Bounded; oldest entries go first.
-_MEMO: dict = {}
-MEMO_SIZE = 4096
-
-
-def _memoized(checkfn, values: list, memo, target: dict):
-    """checkfn(values), remembered by (kind, API, schema, values, MLflow target)."""
-    if memo is None:
-        return checkfn(values)
-    from mlfilter.versions import default_version
-
-    kind, api, schema = memo
-    key = (kind, api, id(schema), tuple(values), target.get("mlflow_version") or
-           default_version(), target.get("backend"))
-    try:
-        hit = _MEMO.get(key)
-    except TypeError:  # a dict among logged-model order_by entries
-        return checkfn(values)
-    if hit is not None and hit[0] is schema:
-        return hit[1]
-    report = checkfn(values)
-    if len(_MEMO) >= MEMO_SIZE:
-        for old in list(_MEMO)[: MEMO_SIZE // 4]:
-            del _MEMO[old]
-    _MEMO[key] = (schema, report)
-    return report
 
 
 def _int_constant(node: ast.AST) -> int | None:

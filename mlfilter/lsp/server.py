@@ -167,6 +167,12 @@ class MlfilterServer(LanguageServer):
         return analysis
 
     async def lint(self, key: str) -> None:
+        try:
+            await self._lint(key)
+        except Exception as e:  # publishing failed: the next edit tries again
+            self.log_error(f"publishing diagnostics of {key}", e)
+
+    async def _lint(self, key: str) -> None:
         snap = self.snapshot(key)
         if snap is None:
             self.clear(key)
