@@ -170,3 +170,21 @@ async def test_a_notebook_open_as_json_text(client, tmp_path):
         types.CodeActionContext(diagnostics=[], only=["source.fixAll.mlfilter"])))
     fixed = json.loads(apply_edits(text, edits_of(fix_all, uri)))
     assert "FILTER = \"params.bs = '32'\"\n" in fixed["cells"][1]["source"]
+
+
+async def test_key_completion_in_a_cell(client, tmp_path):
+    from mlfilter.schema import ExperimentInfo, KeyInfo, Schema
+
+    Schema(source="test", experiments={"1": ExperimentInfo("1", "exp", metrics={
+        "val/loss": KeyInfo(entities=2, active=2)})}).dump(tmp_path / "schema.json")
+    (tmp_path / "pyproject.toml").write_text('[tool.mlfilter]\nschema = "schema.json"\n')
+    cells_text = [("markdown", "# keys"), ("code", "%time\nimport mlflow\n"),
+                  ("code", 'x = 1\nruns = mlflow.search_runs(["1"], "metrics.v")\n')]
+    _uri, cells = _open(client, tmp_path / "keys.ipynb", cells_text, prefix="k")
+    await wait_for(client, lambda p: p.uri == cells[2])
+    line = cells_text[2][1].splitlines()[1]
+    done = await client.text_document_completion_async(types.CompletionParams(
+        types.TextDocumentIdentifier(cells[2]), types.Position(1, line.index('v")') + 1)))
+    [item] = done.items
+    assert item.label == "metrics.`val/loss`"
+    assert item.text_edit.range.start == types.Position(1, line.index("metrics."))
