@@ -8,9 +8,10 @@ import re
 from mlfilter import ast, lalr
 from mlfilter.apis import Api, get_api
 from mlfilter.diagnostics import Report, Span, sort_diagnostics
+from mlfilter.errors import FilterError, MlfilterError  # noqa: F401 (re-exported)
 from mlfilter.grouping import effective_comparisons
 from mlfilter.lexer import sqlparse_token_count, tokenize
-from mlfilter.rules.base import Sink, replace, value_class
+from mlfilter.rules.base import Sink, read_int, replace, too_long_for_int, value_class
 from mlfilter.apis import NULL_OPS
 from mlfilter.resolve import rewritten
 from mlfilter.rules.clauses import check_comparison, store_target
@@ -21,21 +22,6 @@ from mlfilter.transform import Transformer
 
 MAX_NESTING = 100  # MLflow takes no parentheses at all; deeper input is not a filter
 SQLPARSE_MAX_TOKENS = 10_000  # sqlparse.engine.grouping.MAX_GROUPING_TOKENS
-
-
-class MlfilterError(Exception):
-    """Base of mlfilter's errors."""
-
-
-class FilterError(MlfilterError, ValueError):
-    """MLflow would reject the filter (or order_by); `.diagnostics` says why."""
-
-    def __init__(self, report: Report):
-        self.report = report
-        self.diagnostics = report.errors
-        first = self.diagnostics[0]
-        super().__init__(f"{first.code}: {first.message}" + (
-            f" (and {len(self.diagnostics) - 1} more)" if len(self.diagnostics) > 1 else ""))
 
 
 def check(filter_string, api: str | Api = "runs", schema=None, experiment_ids=None,
@@ -222,10 +208,11 @@ def _span_bound(bounds, spans: bool, spec: Api, emit: Sink) -> None:
     from mlfilter.rules.clauses import INT64_MAX, INT64_MIN, integer_overflow
 
     texts = [v for v in bounds if value_class(v) == "string"]
-    ints = [v for v in bounds if value_class(v) == "int"]
+    # (an integer too long for int() already crashed MLflow's parser: MF236)
+    ints = [v for v in bounds if value_class(v) == "int" and not too_long_for_int(v.text)]
     if spans and ints and not texts and all(value_class(v) == "int" for v in bounds):
-        largest = max(ints, key=lambda v: int(v.text))
-        ns = (int(largest.text) - SPAN_TOLERANCE_MS) * NS_PER_MS
+        largest = max(ints, key=lambda v: read_int(v.text))
+        ns = (read_int(largest.text) - SPAN_TOLERANCE_MS) * NS_PER_MS
         if not INT64_MIN <= ns <= INT64_MAX:
             integer_overflow(spec, largest, emit)
     if texts and (spans or len(texts) < len(bounds)):

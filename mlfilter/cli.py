@@ -143,6 +143,12 @@ def main(argv: list[str] | None = None) -> int:
                 pass
     try:
         return _main(argv)
+    except KeyboardInterrupt:
+        print("mlfilter: interrupted", file=sys.stderr)
+        return 130
+    except MemoryError:
+        print("mlfilter: out of memory: the input is too large", file=sys.stderr)
+        return EXIT_USAGE
     except BrokenPipeError:
         # The reader went away (`mlfilter rules | head -1`): stop quietly, as other tools do.
         try:
@@ -151,6 +157,10 @@ def main(argv: list[str] | None = None) -> int:
         except (OSError, ValueError):
             pass
         return EXIT_OK
+    except Exception as e:  # noqa: BLE001 - a bug of mlfilter's: say so, never a traceback
+        print(f"mlfilter: internal error, please report it: {type(e).__name__}: "
+              f"{str(e)[:300]}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 def _main(argv: list[str] | None = None) -> int:

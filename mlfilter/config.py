@@ -21,15 +21,13 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 
+from mlfilter.errors import ConfigError  # noqa: F401 (also importable from here)
+
 SEVERITIES = ("error", "warning", "info")
 _CODE = re.compile(r"MF[0-9]{0,3}")
 
 
 _SCHEMAS: dict = {}
-
-
-class ConfigError(ValueError):
-    """A setting mlfilter cannot use; the message names the file and the key."""
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,13 @@ def apply_fixes(text: str, diagnostics, unsafe: bool = False) -> str:
     return text
 
 
+# Fixes are written to reach their fixed point in a round or two; the cap only keeps a rule
+# that ever undid another's fix from looping (the property tests check fix(fix(x)) == fix(x)).
+MAX_ROUNDS = 20
+
+
 def fix_filter(filter_string: str, api: str = "runs", unsafe: bool = False,
-               max_rounds: int = 5, mlflow_version: str | None = None,
+               max_rounds: int = MAX_ROUNDS, mlflow_version: str | None = None,
                backend: str | None = None) -> str:
     """Check and fix until nothing changes (fixes can uncover further fixes)."""
     from mlfilter.checker import check

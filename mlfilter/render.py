@@ -36,6 +36,31 @@ def _visible(line: str) -> str:
     return "".join(out)
 
 
+# A source line longer than this (in characters) is cut to a window around the span, as rustc
+# and ruff do, so that a long filter never prints a line of thousands of columns.
+MAX_LINE = 100
+CONTEXT = 24  # characters kept before the span
+ELLIPSIS = "..."
+
+
+def excerpt(src: str, start: int, stop: int) -> tuple[str, int, int]:
+    """(the line as shown, caret indent, caret width) for the span [start, stop) of one line.
+    Costs O(MAX_LINE) whatever the line's length."""
+    stop = max(start, min(stop, len(src)))
+    if len(src) <= MAX_LINE:
+        left, right = 0, len(src)
+    else:
+        left = max(0, start - CONTEXT)
+        right = min(len(src), left + MAX_LINE)
+        left = max(0, min(left, right - MAX_LINE))
+    head = ELLIPSIS if left > 0 else ""
+    tail = ELLIPSIS if right < len(src) else ""
+    shown = head + _visible(src[left:right]) + tail
+    pad = len(head) + _width(_visible(src[left:start]))
+    width = max(1, _width(_visible(src[start:min(stop, right)])))
+    return shown, pad, width
+
+
 def render_text(report: Report, color: bool = False, label: str | None = None) -> str:
     if not report.diagnostics:
         return ""
@@ -52,14 +77,13 @@ def render_text(report: Report, color: bool = False, label: str | None = None) -
             head = f"{_COLORS[d.severity]}{head}{_RESET}{_BOLD}"
         out = [f"{head}: {d.message}{_RESET if color else ''}",
                f"{gutter}--> {label}:{line}:{col}"]
-        pad = _width(_visible(src[: col - 1]))
         stop = end_col - 1 if end_line == line else len(src)
-        width = max(1, _width(_visible(src[col - 1 : stop])))
+        shown, pad, width = excerpt(src, col - 1, stop)
         caret = " " * pad + "^" * width
         bar = f"{_BLUE}|{_RESET}" if color else "|"
         if color:
             caret = f"{_COLORS[d.severity]}{caret}{_RESET}"
-        out += [f"{gutter} {bar}", f"{line} {bar} {_visible(src)}", f"{gutter} {bar} {caret}"]
+        out += [f"{gutter} {bar}", f"{line} {bar} {shown}", f"{gutter} {bar} {caret}"]
         if d.hint:
             out.append(f"{gutter} = help: {d.hint}")
         if d.fix is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from mlfilter import ast
 from mlfilter.apis import get_api
 from mlfilter.resolve import resolve, rewritten
-from mlfilter.rules.base import Sink, literal_list, mlflow_op_text
+from mlfilter.rules.base import Sink, literal_list, mlflow_op_text, too_long_for_int
 
 
 def to_mlflow(f: ast.Filter) -> list[dict]:
@@ -20,13 +20,14 @@ def to_mlflow(f: ast.Filter) -> list[dict]:
 
             parsed = check_logged_model_comparison(c, api, Sink())
             if parsed is None:
-                raise ValueError(f"MLflow rejects the condition {c.left.text!r}")
+                raise _rejected(f)
             kind, key, op, value = parsed
             out.append({"type": kind, "key": key, "comparator": op, "value": value})
             continue
         res = resolve(api, c.left.text)
-        if res.target is None:
-            raise ValueError(f"MLflow rejects the key {c.left.text!r}")
+        if res.target is None or (isinstance(c.right, ast.Number) and c.right.kind == "INT"
+                                  and too_long_for_int(c.right.text)):
+            raise _rejected(f)  # an unknown key, or an integer MLflow's int() refuses
         op = mlflow_op_text(c.op)
         if api.upper_ops_in_output:
             op = op.upper()
@@ -45,3 +46,15 @@ def _value(v, target):
     if target.output == "text":
         return v.text
     return int(v.text) if v.kind == "INT" else float(v.text)
+
+
+def _rejected(f: ast.Filter):
+    """The FilterError MLflow's verdict on the filter gives (what MLflow says instead of
+    returning a parse)."""
+    from mlfilter.checker import check
+    from mlfilter.errors import FilterError, MlfilterError
+
+    report = check(f.text, f.api)
+    if report.ok:  # the tables and this conversion disagree: a bug of mlfilter's
+        return MlfilterError(f"cannot give MLflow's parse of {f.text[:200]!r}")
+    return FilterError(report)

@@ -12,6 +12,8 @@ import os
 import re
 import sys
 
+from mlfilter.errors import TargetError  # noqa: F401 (also importable from here)
+
 # Release line -> the release the differential tests run. Oldest first.
 RELEASES = {"2.22": "2.22.1", "3.17": "3.17.2", "3.18": "3.18.0"}
 SUPPORTED = tuple(RELEASES)
@@ -21,10 +23,6 @@ DEFAULT_BACKEND = "sqlite"  # MLflow's own default store (mlflow.db)
 BACKEND_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL", "mysql": "MySQL/MariaDB",
                  "mssql": "SQL Server"}
 ENV_VERSION = "MLFILTER_MLFLOW_VERSION"
-
-
-class TargetError(ValueError):
-    """An MLflow version or backend mlfilter does not know."""
 
 
 def release_tuple(version: str) -> tuple[int, ...]:

@@ -6,6 +6,9 @@ report order), optionally the text `mlfilter.fix_filter` must produce (`fixed`),
 MLflow 3.17.2 store does with it (`mlflow`: ok | rejected | crash), and, for a known mlfilter bug,
 `xfail` with the reason (then `expect` is what mlfilter *should* report).
 
+A long filter can be written as a list of pieces, each a string or `[string, times]`:
+`filter: ["start_time > ", ["1", 4301]]` is `start_time > ` and 4,301 ones.
+
 Schema cases (MF5xx) also carry `schema` ({experiments: [...], view_type: ...}): they are checked
 against the demo store's snapshot (mlfilter/data/demo_schema.json), and `demo_rows` is how many
 runs MLflow's search returns from the demo store itself (mlfilter/data/demo.db).
@@ -92,7 +95,7 @@ def load_file(path: Path) -> tuple[dict, list[Case]]:
             code=data["code"],
             name=name,
             api=raw.get("api", "runs"),
-            filter=raw.get("filter"),
+            filter=_pieces(raw.get("filter")),
             order_by=raw.get("order_by"),
             expect=tuple(raw.get("expect", ())),
             fixed=raw.get("fixed"),
@@ -104,6 +107,12 @@ def load_file(path: Path) -> tuple[dict, list[Case]]:
             backend=raw.get("backend", ORACLE_BACKEND),
         ))
     return data, cases
+
+
+def _pieces(value):
+    if not isinstance(value, list):
+        return value
+    return "".join(p if isinstance(p, str) else p[0] * p[1] for p in value)
 
 
 def load_cases() -> list[Case]:

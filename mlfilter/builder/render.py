@@ -12,9 +12,10 @@ import re
 from datetime import date, datetime, timezone
 
 from mlfilter._sqlparse_words import AFTER_DOT_KEYWORDS, KEYWORDS
+from mlfilter.errors import MlfilterError
 
 
-class BuildError(ValueError):
+class BuildError(MlfilterError, ValueError):
     """The builder cannot express what was asked, or the search API would reject it."""
 
 

@@ -14,13 +14,14 @@ import re
 import warnings
 from dataclasses import dataclass, field
 
+from mlfilter.fixes import MAX_ROUNDS
 from mlfilter.lint.evaluate import Evaluator, Finding
 from mlfilter.lint.literals import LiteralError, read_literal, signature
 from mlfilter.lint.sourcemap import SourceText
 from mlfilter.rules.registry import BY_CODE, severity
 
 _CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
-MAX_FIX_ROUNDS = 5
+MAX_FIX_ROUNDS = MAX_ROUNDS  # the same safety net as fix_filter
 
 
 @dataclass(slots=True)

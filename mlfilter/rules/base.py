@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from mlfilter import ast
 from mlfilter.diagnostics import Applicability, Diagnostic, Edit, Fix, Span
 from mlfilter.rules.registry import default_stage, severity
@@ -14,8 +16,31 @@ class Sink:
         self.items: list[Diagnostic] = []
 
     def __call__(self, code, span, message, hint=None, fix=None, notes=(), stage=None) -> None:
-        self.items.append(Diagnostic(code, severity(code), span, message, hint, fix, tuple(notes),
+        self.items.append(Diagnostic(code, severity(code), span, brief(message),
+                                     None if hint is None else brief(hint), fix, tuple(notes),
                                      stage or default_stage(code)))
+
+
+# A message quotes the user's text; a 1 MB value must not make a 1 MB message. The span still
+# points at all of it, and a fix still carries the whole replacement.
+_LONG_WORD = re.compile(r"\S{81,}")
+_LONG_QUOTED = re.compile(r"`[^`]{61,}`|'[^']{61,}'|\"[^\"]{61,}\"")
+MAX_MESSAGE = 400
+
+
+def _elide(text: str, keep: int) -> str:
+    return f"{text[:keep]}...{text[-keep:]}"
+
+
+def brief(message: str) -> str:
+    """`message` with each very long word (and, if still long, each long quoted part) cut in
+    its middle."""
+    if len(message) <= 80:
+        return message
+    message = _LONG_WORD.sub(lambda m: _elide(m.group(), 30), message)
+    if len(message) > MAX_MESSAGE:
+        message = _LONG_QUOTED.sub(lambda m: _elide(m.group(), 25), message)
+    return message
 
 
 def value_class(v: ast.Operand | None) -> str:
@@ -31,6 +56,46 @@ def value_class(v: ast.Operand | None) -> str:
     if isinstance(v, ast.Arith):
         return "expr"
     return "word"
+
+
+# CPython's int() refuses a decimal string of more than 4,300 digits (sys.int_info.
+# default_max_str_digits, Python 3.11+); MLflow's server runs with that default, so a longer
+# integer fails wherever MLflow calls int(). Below 640 digits the limit is never checked.
+INT_MAX_STR_DIGITS = 4300
+_UNCHECKED_DIGITS = 640
+_INT_TEXT = re.compile(r"\s*[+-]?\d+(?:_\d+)*\s*\Z")  # what int() reads in base 10
+
+
+def int_digits(text: str) -> int:
+    """How many digits int() counts in `text` (0 when it is not an integer)."""
+    if not _INT_TEXT.match(text):
+        return 0
+    body = text.strip()
+    return len(body) - (body[0] in "+-") - body.count("_")
+
+
+def too_long_for_int(text: str) -> bool:
+    """Whether MLflow's int() of `text` fails for its length alone."""
+    return len(text) > INT_MAX_STR_DIGITS and int_digits(text) > INT_MAX_STR_DIGITS
+
+
+def read_int(text: str) -> int | None:
+    """The integer int() reads from `text`, or None; whatever its length or this process's
+    limit. Beyond 640 significant digits it is clamped to +-10**640, which is past every column's
+    range and keeps its order against every smaller number (converting exactly is quadratic)."""
+    if len(text) <= _UNCHECKED_DIGITS:
+        try:
+            return int(text)
+        except ValueError:
+            return None
+    if not _INT_TEXT.match(text):
+        return None
+    body = text.strip()
+    sign = -1 if body[0] == "-" else 1
+    digits = body.lstrip("+-").replace("_", "").lstrip("0") or "0"
+    if len(digits) > _UNCHECKED_DIGITS:
+        return sign * 10**_UNCHECKED_DIGITS
+    return sign * int(digits)
 
 
 def replace(title: str, span: Span, text: str, applicability=Applicability.SAFE) -> Fix:

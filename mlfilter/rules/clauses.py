@@ -11,7 +11,11 @@ from mlfilter.apis import ALL_OPS, LIST, NULL_OPS, NUMBERS, STR, Api, Target
 from mlfilter.diagnostics import Applicability, Span
 from mlfilter.resolve import Resolved, resolve, rewritten
 from mlfilter.rules.base import (
+    INT_MAX_STR_DIGITS,
     Sink,
+    int_digits,
+    read_int,
+    too_long_for_int,
     did_you_mean,
     literal_list,
     mlflow_op_text,
@@ -306,14 +310,24 @@ def _check_value(c: ast.Comparison, api: Api, res: Resolved, store: Target, emit
     if store.int_only and vclass == "float":
         emit("MF218", v.span, f"`{c.left.text}` takes an integer, not `{v.text}`",
              "MLflow rejects float literals here (even `1e3`)")
-    elif vclass == "int" and store.int64 and not _fits(int(v.text), store, api):
-        integer_overflow(api, v, emit, not INT64_MIN <= int(v.text) <= INT64_MAX)
-    elif vclass == "string" and store.int_string and not _reads_as_int(v.inner):
+    elif vclass == "int" and target.output == "number" and too_long_for_int(v.text):
+        emit("MF236", v.span, f"this integer has {int_digits(v.text):,} digits: MLflow reads it "
+             f"with Python's int(), which refuses more than {INT_MAX_STR_DIGITS:,}, and crashes "
+             "(HTTP 500)", "use a smaller number: the column holds 64-bit integers (at most 19 "
+             "digits)")
+    elif vclass == "int" and store.int64 and not _fits(read_int(v.text), store, api):
+        integer_overflow(api, v, emit, not INT64_MIN <= read_int(v.text) <= INT64_MAX)
+    elif vclass == "string" and store.int_string and read_int(v.inner) is None:
         emit("MF219", v.span, f"`{c.left.text}` takes an integer in quotes, not {v.text}",
              "for example `'1'`")
+    elif vclass == "string" and store.int_string and too_long_for_int(v.inner):
+        emit("MF219", v.span, f"`{c.left.text}` takes an integer in quotes, and this one has "
+             f"{int_digits(v.inner):,} digits: MLflow reads it with Python's int(), which refuses "
+             f"more than {INT_MAX_STR_DIGITS:,}", "use a smaller number: the column holds "
+             "integers of at most 19 digits")
     elif vclass == "string" and store.int_string and store.int64 and \
-            not _fits(int(v.inner), store, api):
-        integer_overflow(api, v, emit, not INT64_MIN <= int(v.inner) <= INT64_MAX)
+            not _fits(read_int(v.inner), store, api):
+        integer_overflow(api, v, emit, not INT64_MIN <= read_int(v.inner) <= INT64_MAX)
     elif vclass == "string" and store.string_as_number and api.rejects_string_for_integer:
         string_for_integer(api, c, emit)
     elif vclass in ("int", "float") and api.rejects_infinite and _infinite(v.text):
@@ -394,11 +408,8 @@ def list_equality(api: Api, c: ast.Comparison, items: int, int_column: bool, emi
 
 
 def _reads_as_int(text: str) -> bool:
-    try:
-        int(text)
-    except ValueError:
-        return False
-    return True
+    """Whether MLflow's int(text) succeeds (it fails on non-integers and on too many digits)."""
+    return read_int(text) is not None and not too_long_for_int(text)
 
 
 def _list_hint(res: Resolved) -> str:
@@ -476,6 +487,6 @@ def _check_list(c: ast.Comparison, api: Api, res: Resolved, store: Target, emit:
              "searches, or upgrade to MLflow 3")
     if store.int_string and not all(_reads_as_int(x) for x in parsed):
         emit("MF219", v.span, f"`{c.left.text}` takes integers in quotes", "for example ('1', '2')")
-    elif store.int_string and not all(_fits(int(x), store, api) for x in parsed):
+    elif store.int_string and not all(_fits(read_int(x), store, api) for x in parsed):
         integer_overflow(api, v, emit,
-                         not all(INT64_MIN <= int(x) <= INT64_MAX for x in parsed))
+                         not all(INT64_MIN <= read_int(x) <= INT64_MAX for x in parsed))

@@ -174,6 +174,10 @@ RULES: tuple[Rule, ...] = (
          "Each metric, param, tag or dataset condition joins a table; SQLite joins at most 64 "
          "tables in a query (MLflow answers 503), MySQL and MariaDB 61.",
          " AND ".join(f"metrics.m{i} > 0" for i in range(64)), "metrics.m0 > 0", http=503),
+    Rule("MF236", "crash-integer-too-long", E, "an integer with more digits than Python's "
+         "int() reads (HTTP 500)", "MLflow's parser turns an integer attribute's value into a "
+         "Python int; Python refuses decimal strings of more than 4,300 digits, whatever the "
+         "database.", "start_time > " + "1" * 4301, "start_time > 1700000000000", http=500),
     Rule("MF237", "crash-span-time-bound", E, "a quoted timestamp bound MLflow computes with "
          "(HTTP 500)", "search_traces uses the largest `timestamp_ms >` bound to prune spans; "
          "with a quoted value it subtracts from a string.", "timestamp_ms > '0' AND span.name = 'a'",

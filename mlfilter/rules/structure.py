@@ -100,11 +100,40 @@ def _group(text: str, node: ast.Group, emit: Sink) -> None:
     has_or = any(isinstance(n, ast.Or) for n in _walk(node.item))
     fix = None
     if not has_or:
-        inner = text[node.item.span.start : node.item.span.end]
-        fix = Fix("remove the parentheses", (Edit(node.span, inner),))
+        # every pair of parentheses inside goes too, so that one round of fixes reaches the
+        # fixed point at any depth (an inner group's own fix overlaps this one and is skipped)
+        groups = [n for n in _walk(node) if isinstance(n, ast.Group)]
+        fix = Fix("remove the parentheses", (Edit(node.span, _unwrapped(text, node, groups)),))
     emit("MF204", Span(node.span.start, node.span.start + 1),
          "parentheses are not supported by MLflow",
          "remove them: conditions joined with AND need no grouping" if fix else _OR_HINT, fix)
+
+
+def _unwrapped(text: str, node: ast.Group, groups) -> str:
+    """The text of `node` without the parentheses (and the spaces inside them) of `groups`; a
+    space where the words on both sides would otherwise touch."""
+    cuts = sorted([(g.span.start, g.item.span.start) for g in groups] +
+                  [(g.item.span.end, g.span.end) for g in groups])
+    pieces, pos = [], node.span.start
+    for start, end in cuts:
+        pieces.append(text[pos:start])
+        pieces.append("\0")  # a cut, resolved below
+        pos = max(pos, end)
+    pieces.append(text[pos:node.span.end])
+    before = text[node.span.start - 1] if node.span.start > 0 else " "
+    after = text[node.span.end] if node.span.end < len(text) else " "
+    joined = before + "".join(pieces) + after
+    parts = joined.split("\0")
+    out = parts[0]
+    for part in parts[1:]:
+        if out and part and _wordy(out[-1]) and _wordy(part[0]):
+            out += " "
+        out += part
+    return out[1:-1]
+
+
+def _wordy(ch: str) -> bool:
+    return ch.isalnum() or ch in "_.`'\"-+"
 
 
 def _walk(node):

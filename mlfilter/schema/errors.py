@@ -1,6 +1,6 @@
 """Errors of the store path: one clear message each, never a traceback for the user."""
 
-from mlfilter.checker import MlfilterError
+from mlfilter.errors import MlfilterError
 
 
 class SchemaError(MlfilterError):
