@@ -1,4 +1,4 @@
-"""The `mlfilter` command: check, lint, rules, demo. `main(argv) -> int`; nothing imports this module."""
+"""The `mlfilter` command: check, lint, server, rules, demo. `main(argv) -> int`; nothing imports this module."""
 
 from __future__ import annotations
 
@@ -57,6 +57,13 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     sub.add_parser("version", help="print mlfilter's version and the MLflow version it targets")
     _lint_parser(sub)
+    srv = sub.add_parser("server", help="run the language server for editors (LSP over stdio)",
+                         description="Speak the Language Server Protocol on stdin and stdout: "
+                                     "editors show `mlfilter lint`'s findings as you type, with "
+                                     "quick fixes, hover and key completion. Needs the lsp "
+                                     "extra. See docs/editors.md.")
+    srv.add_argument("--stdio", action="store_true",
+                     help="accepted for clients that pass it; stdio is the only transport")
     return p
 
 
@@ -178,6 +185,8 @@ def _main(argv: list[str] | None = None) -> int:
         return demo.run(sys.stdout, _use_color(args.color, sys.stdout))
     if args.command == "lint":
         return _lint(args)
+    if args.command == "server":
+        return _server()
     if args.command == "version":
         from mlfilter import __version__
         from mlfilter.versions import RELEASES, default_version
@@ -378,6 +387,19 @@ def _lint(args) -> int:
     if status != EXIT_OK:
         return status
     return EXIT_FINDINGS if failed else EXIT_OK
+
+
+def _server() -> int:
+    try:
+        from mlfilter.lsp.server import serve
+    except ImportError as e:
+        missing = (e.name or "").split(".")[0]
+        if missing not in ("pygls", "lsprotocol", "cattrs", "attrs"):
+            raise
+        print(f"mlfilter: error: `mlfilter server` needs the lsp extra ({missing} is not "
+              "installed): pip install 'mlfilter[lsp]'", file=sys.stderr)
+        return EXIT_USAGE
+    return serve()
 
 
 def _print_lint(text: str) -> None:

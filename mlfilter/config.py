@@ -44,23 +44,35 @@ class Config:
     max_file_size: int = 10_000_000
     root: str = field(default_factory=os.getcwd)  # exclude patterns are relative to it
     path: str | None = None  # the file the settings came from
+    store_schema: object = field(default=None, compare=False, repr=False)  # a store already read
+
+    def with_schema(self, schema) -> Config:
+        """These settings, type-checking against `schema` (a store an editor named) instead of
+        the configured snapshot."""
+        return replace(self, store_schema=schema)
 
     def load_schema(self):
         """The configured schema snapshot (relative paths are from the settings file's folder),
-        loaded once per process; None when none is configured."""
+        loaded once per process and again when the file changes; None when none is configured."""
+        if self.store_schema is not None:
+            return self.store_schema
         if self.schema is None:
             return None
         path = os.path.join(self.root, self.schema)
+        try:
+            stamp = os.stat(path).st_mtime_ns
+        except OSError:
+            stamp = None  # Schema.load says why it cannot be read
         cached = _SCHEMAS.get(path)
-        if cached is None:
+        if cached is None or cached[0] != stamp:
             from mlfilter.schema.errors import SchemaError
             from mlfilter.schema.model import Schema  # plain JSON: no heavy import
 
             try:
-                cached = _SCHEMAS[path] = Schema.load(path)
+                cached = _SCHEMAS[path] = (stamp, Schema.load(path))
             except SchemaError as e:
                 raise ConfigError(f"{self.path or 'settings'}: schema: {e}") from None
-        return cached
+        return cached[1]
 
     @property
     def mlflow_target(self) -> dict:

@@ -6,6 +6,17 @@ from mlfilter.rules.registry import RULES, Rule
 
 
 DEMO_SCHEMA = "demo_schema.json"  # in mlfilter/data: the demo store's snapshot
+# Where docs/rules.md is published: editors link each diagnostic to its section there.
+RULES_URL = "https://github.com/OWNER/mlfilter/blob/main/docs/rules.md"
+
+
+def rule_url(code: str) -> str:
+    """The link to a code's section of the rule reference (the anchor GitHub gives the section's
+    heading, `## MF201 `unquoted-param-value``)."""
+    from mlfilter.rules.registry import BY_CODE
+
+    rule = BY_CODE.get(code)
+    return f"{RULES_URL}#{code.lower()}-{rule.name}" if rule else RULES_URL
 
 
 def example_target(rule: Rule, good: bool = False) -> dict:

@@ -19,6 +19,14 @@ from __future__ import annotations
 import keyword
 import re
 
+from mlfilter.schema.keys import ENTITY_OF_TERM as _ENTITY_OF_TERM
+from mlfilter.schema.keys import FILTER_KEY as _FILTER_KEY
+from mlfilter.schema.keys import PREFIX_ENTITY as _PREFIX_ENTITY
+from mlfilter.schema.keys import TERM_CALL as _TERM_CALL
+from mlfilter.schema.keys import filter_key as _filter_key
+from mlfilter.schema.keys import fits_quote as _fits_quote
+from mlfilter.schema.keys import run_keys as _keys_of
+
 USAGE = """\
 %mlfilter [--api API] [--store URI | --schema FILE] [--experiment ID|NAME ...] FILTER
     check FILTER as MLflow would (API: runs, experiments, registered_models, model_versions,
@@ -352,19 +360,10 @@ def _explain(text: str, opts: dict):
 
 # ---- completion ---------------------------------------------------------------------------------
 
-# `F.metric("val/lo` : the term factory, the open quote, the typed part of the key.
-_TERM_CALL = re.compile(r"""([A-Za-z_][\w.]*)\s*\.\s*(metric|param|tag)\s*\(\s*(?:key\s*=\s*)?"""
-                        r"""(?:(")([^"\\\n]*)|(')([^'\\\n]*))\Z""")
 # `schema.metrics["val/lo` or `keys['val`
 _ITEM = re.compile(r"""([A-Za-z_][\w.]*)\s*\[\s*(?:(")([^"\\\n]*)|(')([^'\\\n]*))\Z""")
 # `schema.metrics.acc`
 _ATTRIBUTE = re.compile(r"([A-Za-z_][\w.]*)\.([A-Za-z_]\w*|)\Z")
-# a key inside a %mlfilter filter: `metrics.acc`, `params.`, ``tags.`my k``
-_FILTER_KEY = re.compile(r"(?<![\w.`])(metrics|metric|params|param|parameters|parameter|tags|tag)"
-                         r"\.(`[^`\n]*|[\w.]*)\Z")
-_PREFIX_ENTITY = {"metrics": "metrics", "metric": "metrics", "params": "params",
-                  "param": "params", "parameters": "params", "parameter": "params",
-                  "tags": "tags", "tag": "tags"}
 
 
 def _resolve(expr: str, namespace: dict):
@@ -422,19 +421,6 @@ def key_completions(context, namespace: dict | None = None) -> tuple[list[str], 
     return _magic_key_completions(context)
 
 
-_ENTITY_OF_TERM = {"metric": "metrics", "param": "params", "tag": "tags"}
-
-
-def _fits_quote(key: str, quote: str) -> bool:
-    return quote not in key and "\\" not in key and "\n" not in key
-
-
-def _keys_of(schema, entity: str) -> list[str]:
-    from mlfilter.schema.model import merged
-
-    return sorted(merged([getattr(e, entity) for e in schema.experiments.values()]))
-
-
 def _magic_key_completions(context):
     """Keys inside `%mlfilter ...` and `%%mlfilter` cells, written as a filter writes them."""
     full = context.full_text
@@ -456,14 +442,6 @@ def _magic_key_completions(context):
         if written is not None and key.startswith(typed.removeprefix("`")):
             out.append(written)
     return out, f"{prefix}.{typed}"
-
-
-def _filter_key(prefix: str, key: str) -> str | None:
-    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*", key):
-        return f"{prefix}.{key}"
-    if "`" not in key:
-        return f"{prefix}.`{key}`"
-    return None
 
 
 _snapshots: dict = {}

@@ -23,6 +23,7 @@ from mlfilter.diagnostics import Applicability, Severity
 from mlfilter.lint.calls import (CLIENT_MAX_RESULTS, FLUENT_MAX_RESULTS, VIEW_TYPE_STRINGS,
                                  VIEW_TYPES)
 from mlfilter.lint.literals import Literal, LiteralError, encode_for_piece, read_literal
+from mlfilter.lint.memo import memoized
 from mlfilter.lint.scan_py import Target, dotted
 from mlfilter.lint.sourcemap import SourceText
 from mlfilter.rules.registry import severity
@@ -213,7 +214,8 @@ class Evaluator:
         # with the store (its stand-in values would always look "never logged").
         schema = self.schema if not lit.has_placeholders else None
         self._check([lit], lambda texts: check(texts[0], target.api, schema=schema,
-                                                          **self.target))
+                                                          **self.target),
+                    memo=("filter", target.api, schema))
 
     def _order_by(self, target: Target) -> None:
         node = self.finder.resolve(target.node)
@@ -249,7 +251,7 @@ class Evaluator:
         from mlfilter.checker import check_order_by
 
         self._check(entries, lambda texts: check_order_by(texts, target.api, **self.target),
-                    joined=True)
+                    joined=True, memo=("order_by", target.api, None))
 
     def _view_type(self, target: Target) -> None:
         node = self.finder.resolve(target.node)
@@ -312,7 +314,7 @@ class Evaluator:
 
     # ---- checking with stand-ins ----------------------------------------------------------
 
-    def _check(self, entries: list, checkfn, joined: bool = False) -> None:
+    def _check(self, entries: list, checkfn, joined: bool = False, memo=None) -> None:
         contexts = [_contexts(e) if isinstance(e, Literal) else [] for e in entries]
         placeholders = any(ctx for ctx in contexts)
         runs = RUNS if placeholders else 1
@@ -329,7 +331,7 @@ class Evaluator:
                     line = r.text
                 offsets.append(pos)
                 pos += len(line) + 1
-            report = checkfn(values if joined else values[:1])
+            report = memoized(checkfn, values if joined else values[:1], memo, self.target)
             results.append((rendered, offsets, report))
         self._collect(results)
 

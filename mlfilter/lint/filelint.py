@@ -15,6 +15,19 @@ from mlfilter.rules.registry import severity
 # The cheap test: a file with none of these has no call to check and is never parsed.
 _CALL_WORDS = re.compile(rb"search_(?:runs|experiments|registered_models|model_versions|"
                          rb"logged_models|traces)|mlfilter")
+_CALL_WORDS_TEXT = re.compile(_CALL_WORDS.pattern.decode("ascii"))
+
+
+def might_have_calls(text: str) -> bool:
+    """The cheap test on text: False when no search call can be in it (nothing to parse)."""
+    return _CALL_WORDS_TEXT.search(text) is not None
+
+
+def too_large(size: int, config) -> str | None:
+    """The MF912 message for a file of `size` bytes over the size limit, else None."""
+    if size <= config.max_file_size:
+        return None
+    return f"skipped: {size:,} bytes is over the {config.max_file_size:,} byte limit (max-file-size)"
 
 
 def _skip(result: FileResult, config, code: str, message: str, line: int = 1, col: int = 1,
@@ -45,9 +58,8 @@ def _read(path: str, config) -> bytes:
             raise _Skip("MF910", "cannot list the directory (permission denied?)")
         if not stat.S_ISREG(st.st_mode):
             raise _Skip("MF910", "not a regular file")
-        if st.st_size > config.max_file_size:
-            raise _Skip("MF912", f"skipped: {st.st_size:,} bytes is over the "
-                        f"{config.max_file_size:,} byte limit (max-file-size)")
+        if too_large(st.st_size, config):
+            raise _Skip("MF912", too_large(st.st_size, config))
         chunks = []
         size = 0
         while size <= config.max_file_size:
@@ -93,11 +105,12 @@ def _lint_file(path: str, shown: str, config, fix: bool) -> FileResult:
         return _skip(result, config, s.code, s.message, s.line, s.col)
 
 
-def lint_text(text: str, shown: str, config) -> FileResult:
-    """Lint Python source given as text (no file)."""
+def lint_text(text: str, shown: str, config, parsed=None) -> FileResult:
+    """Lint Python source given as text (no file); `parsed` is runner.parse_text's result for
+    this text, when the caller already has it."""
     result = FileResult(shown)
     try:
-        _lint_python(result, text, "utf-8", config, False)
+        _lint_python(result, text, "utf-8", config, False, parsed)
     except _Skip as s:
         _skip(result, config, s.code, s.message, s.line, s.col)
     return result
@@ -122,8 +135,8 @@ def _report(result: FileResult, findings, src: SourceText, cell=None, to_file=No
                                         f.note))
 
 
-def _lint_python(result, text, encoding, config, fix):
-    tree = _parse(text)
+def _lint_python(result, text, encoding, config, fix, parsed=None):
+    tree = parsed.tree if parsed is not None else _parse(text)
     if fix:
         new_text, applied = text, 0
         for _ in range(MAX_FIX_ROUNDS):
@@ -134,8 +147,9 @@ def _lint_python(result, text, encoding, config, fix):
         if applied:
             result.fixed = applied
             result.new_text = new_text.encode(encoding)
-            text, tree = new_text, _parse(new_text)
-    findings, src = scan_text(text, tree, config.api, config.load_schema(), config.mlflow_target)
+            text, tree, parsed = new_text, _parse(new_text), None
+    findings, src = scan_text(text, tree, config.api, config.load_schema(), config.mlflow_target,
+                              parsed)
     _report(result, _filter(findings, text, src, config), src)
     return result
 
@@ -150,25 +164,82 @@ def _lint_notebook(result, text, encoding, config, fix):
     except NotebookError as e:
         raise _Skip("MF914", f"not a notebook: {e}", e.line, e.col) from None
     if fix:
-        applied = 0
-        for _ in range(MAX_FIX_ROUNDS):
-            joined, _bad = _joined(nb)
-            edits, count = fix_round(joined, config) if joined is not None else ([], 0)
-            cell_edits = []
-            for a, b, new in edits:
-                k, ca = nb.locate(a)
-                if nb.locate(b)[0] != k:
-                    break
-                cell_edits.append((nb.cell_index[k], ca, b - nb.cell_starts[k], new))
-            else:
-                new_raw = nb.apply_edits(cell_edits) if cell_edits else None
-                if new_raw is not None:
-                    nb, applied = Notebook.load(new_raw), applied + count
-                    continue
-            break
+        nb, applied = _fix_notebook(nb, config, _apply_in_json)
         if applied:
             result.fixed = applied
             result.new_text = nb.raw.encode(encoding)
+    return _report_notebook(result, nb, config)
+
+
+def lint_notebook_text(text: str, shown: str, config) -> FileResult:
+    """Lint a notebook given as its .ipynb (JSON) text."""
+    result = FileResult(shown)
+    try:
+        _lint_notebook(result, text, "utf-8", config, False)
+    except _Skip as s:
+        _skip(result, config, s.code, s.message, s.line, s.col)
+    result.reported.sort(key=lambda r: (r.cell or 0, r.line, r.col, r.code))
+    return result
+
+
+def lint_cells(cells, shown: str, config) -> FileResult:
+    """Lint a notebook given as (cell type, source) pairs, such as the cells open in an editor.
+    Positions are in the cells (`cell` counts every cell from 1, markdown included)."""
+    from mlfilter.lint.notebook import Notebook
+
+    result = _report_notebook(FileResult(shown), Notebook.from_cells(cells), config)
+    result.reported.sort(key=lambda r: (r.cell or 0, r.line, r.col, r.code))
+    return result
+
+
+def fix_cells(cells, config) -> tuple[list[str], int]:
+    """The sources of all cells with the safe fixes applied (as `--fix` does), and how many."""
+    from mlfilter.lint.notebook import Notebook
+
+    nb, applied = _fix_notebook(Notebook.from_cells(cells), config, _apply_in_cells)
+    return list(nb.sources), applied
+
+
+def _apply_in_json(nb, cell_edits):
+    from mlfilter.lint.notebook import Notebook
+
+    raw = nb.apply_edits(cell_edits)
+    return Notebook.load(raw) if raw is not None else None
+
+
+def _apply_in_cells(nb, cell_edits):
+    from mlfilter.lint.notebook import Notebook
+
+    sources = list(nb.sources)
+    for cell, a, b, new in sorted(cell_edits, key=lambda e: (e[0], e[1]), reverse=True):
+        sources[cell] = sources[cell][:a] + new + sources[cell][b:]
+    kinds = [c.get("cell_type") if isinstance(c, dict) else None for c in nb.cells]
+    return Notebook.from_cells(list(zip(kinds, sources)))
+
+
+def _fix_notebook(nb, config, apply):
+    """Rounds of safe fixes over the joined cells; `apply(nb, cell edits)` makes the fixed
+    notebook (or None when the edits cannot be placed)."""
+    applied = 0
+    for _ in range(MAX_FIX_ROUNDS):
+        joined, _bad = _joined(nb)
+        edits, count = fix_round(joined, config) if joined is not None else ([], 0)
+        cell_edits = []
+        for a, b, new in edits:
+            k, ca = nb.locate(a)
+            if nb.locate(b)[0] != k:
+                break
+            cell_edits.append((nb.cell_index[k], ca, b - nb.cell_starts[k], new))
+        else:
+            fixed = apply(nb, cell_edits) if cell_edits else None
+            if fixed is not None:
+                nb, applied = fixed, applied + count
+                continue
+        break
+    return nb, applied
+
+
+def _report_notebook(result, nb, config):
     joined, bad = _joined(nb)
     raw_src = SourceText(nb.raw)
     for k, skip in bad:
@@ -239,3 +310,15 @@ def _cell_skip(result, nb, k, skip, config, raw_src) -> None:
         line = min(skip.line, len(src.line_starts))
         offset = src.line_starts[line - 1] + max(skip.col - 1, 0)
         result.reported[-1].file_pos = _to_file(nb, index, raw_src)(offset, offset)
+
+
+def fix_notebook_text(text: str, config) -> tuple[str, int]:
+    """An .ipynb's JSON text with the safe fixes applied in place (as `--fix` writes it)."""
+    from mlfilter.lint.notebook import Notebook, NotebookError
+
+    try:
+        nb = Notebook.load(text)
+    except NotebookError:
+        return text, 0
+    nb, applied = _fix_notebook(nb, config, _apply_in_json)
+    return nb.raw, applied

@@ -181,10 +181,8 @@ def discover(paths, config):
     for given in paths:
         absolute = os.path.abspath(given)
         if not os.path.isdir(absolute):
-            rel = _rel(absolute, root)
-            if rel is not None and config.exclude and exclude_root.excluded_with_parents(rel, False):
-                continue
-            yield given, given, True
+            if not excluded(absolute, config, exclude_root):
+                yield given, given, True
             continue
         base = ignorer.root
         start_rel = _rel(absolute, base)
@@ -200,6 +198,19 @@ def discover(paths, config):
                     exclude_root.excluded_with_parents(_rel(absolute, root), True):
                 continue
         yield from _walk(absolute, given, start_rel, ignorer)
+
+
+def excluded(path: str, config, ignorer: Ignorer | None = None) -> bool:
+    """Whether an `exclude` pattern of `config` matches a file named explicitly (on the command
+    line, or open in an editor); .gitignore does not count for such files."""
+    if not config.exclude:
+        return False
+    root = os.path.abspath(config.root)
+    rel = _rel(os.path.abspath(path), root)
+    if rel is None:
+        return False
+    ignorer = ignorer or Ignorer(root, config.exclude, gitignore=False)
+    return ignorer.excluded_with_parents(rel, False)
 
 
 def _rel(path: str, root: str) -> str | None:

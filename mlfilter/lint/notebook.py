@@ -104,6 +104,14 @@ class Notebook:
         nb._join()
         return nb
 
+    @classmethod
+    def from_cells(cls, cells) -> Notebook:
+        """A notebook from (cell type, source) pairs, such as an editor's open cells; there is no
+        .ipynb text behind it, so `json_offset` and `apply_edits` do not apply."""
+        nb = cls("", {"cells": [{"cell_type": kind, "source": source} for kind, source in cells]})
+        nb._join()
+        return nb
+
     def _join(self) -> None:
         parts, pos = [], 0
         for index in self.code_cells:

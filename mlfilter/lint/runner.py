@@ -103,15 +103,36 @@ def _parse(text: str) -> ast.Module:
         raise _Skip("MF913", f"cannot be parsed as Python ({type(e).__name__})") from None
 
 
-def scan_text(text: str, tree: ast.Module | None = None, default_api: str = "runs",
-              schema=None, target: dict | None = None) -> tuple[list[Finding], SourceText]:
-    """Findings of a Python text (before noqa and select/ignore)."""
+@dataclass(slots=True)
+class Parsed:
+    """A Python text parsed and scanned for search calls: what scan_text and the editor's
+    search_arguments share, so one parse serves both."""
+
+    tree: ast.Module
+    targets: list
+    finder: object
+    default_api: str
+
+
+def parse_text(text: str, default_api: str = "runs", tree: ast.Module | None = None,
+               pieces: dict | None = None) -> Parsed:
+    """Parse and find the search calls; raises _Skip (MF913) for text that does not parse.
+    `tree` and `pieces` come from an incremental parse (incremental.py), when there is one."""
     from mlfilter.lint.scan_py import find_targets
 
-    src = SourceText(text)
     tree = tree if tree is not None else _parse(text)
-    targets, finder = find_targets(tree, default_api)
-    return Evaluator(src, finder, schema, target).run(targets), src
+    targets, finder = find_targets(tree, default_api, pieces)
+    return Parsed(tree, targets, finder, default_api)
+
+
+def scan_text(text: str, tree: ast.Module | None = None, default_api: str = "runs",
+              schema=None, target: dict | None = None,
+              parsed: Parsed | None = None) -> tuple[list[Finding], SourceText]:
+    """Findings of a Python text (before noqa and select/ignore)."""
+    src = SourceText(text)
+    if parsed is None or parsed.default_api != default_api:
+        parsed = parse_text(text, default_api, tree)
+    return Evaluator(src, parsed.finder, schema, target).run(parsed.targets), src
 
 
 def _filter(findings, text: str, src: SourceText, config):

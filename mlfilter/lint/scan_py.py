@@ -75,32 +75,75 @@ def dotted(node: ast.AST) -> list[str] | None:
     return parts[::-1]
 
 
-class _Nodes:
-    """One walk over the tree: the imports, assignments and calls, and how often each name is
-    bound anywhere in the file."""
+@dataclass(slots=True)
+class StatementNodes:
+    """What one walk over a top-level statement found: every node, the calls, assignments and
+    imports, and how often each name is bound in it. The walk is breadth first within the
+    statement, statements in order."""
 
-    def __init__(self, tree: ast.Module):
+    nodes: list
+    calls: list
+    assigns: list
+    imports: list
+    bindings: dict
+
+
+def statement_nodes(stmt: ast.AST) -> StatementNodes:
+    from collections import deque
+
+    nodes, calls, assigns, imports = [], [], [], []
+    bindings: dict[str, int] = {}
+    queue = deque([stmt])
+    pop, push, AST = queue.popleft, queue.append, ast.AST
+    while queue:
+        node = pop()
+        nodes.append(node)
+        kind = type(node)
+        if kind is ast.Call:
+            calls.append(node)
+        elif kind is ast.Name:
+            if type(node.ctx) is not ast.Load:
+                bindings[node.id] = bindings.get(node.id, 0) + 1
+        elif kind is ast.Assign:
+            assigns.append(node)
+        elif kind is ast.Import or kind is ast.ImportFrom:
+            imports.append(node)
+            for alias in node.names:
+                name = (alias.asname or alias.name).split(".")[0]
+                bindings[name] = bindings.get(name, 0) + 1
+        elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef or kind is ast.ClassDef:
+            bindings[node.name] = bindings.get(node.name, 0) + 1
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, AST):
+                push(value)
+            elif type(value) is list:
+                for item in value:
+                    if isinstance(item, AST):
+                        push(item)
+    return StatementNodes(nodes, calls, assigns, imports, bindings)
+
+
+class _Nodes:
+    """The imports, assignments and calls of the whole module, and how often each name is bound
+    anywhere in the file: its statements' walks put together. `pieces` (id of a statement ->
+    StatementNodes) holds walks already made, by an editor re-linting an unchanged statement."""
+
+    def __init__(self, tree: ast.Module, pieces: dict | None = None):
         self.imports: list[ast.AST] = []
         self.assigns: list[ast.Assign] = []
         self.calls: list[ast.Call] = []
         self.bindings: dict[str, int] = {}
         bindings = self.bindings
-        for node in ast.walk(tree):
-            kind = type(node)
-            if kind is ast.Call:
-                self.calls.append(node)
-            elif kind is ast.Name:
-                if type(node.ctx) is not ast.Load:
-                    bindings[node.id] = bindings.get(node.id, 0) + 1
-            elif kind is ast.Assign:
-                self.assigns.append(node)
-            elif kind is ast.Import or kind is ast.ImportFrom:
-                self.imports.append(node)
-                for alias in node.names:
-                    name = (alias.asname or alias.name).split(".")[0]
-                    bindings[name] = bindings.get(name, 0) + 1
-            elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
-                bindings[node.name] = bindings.get(node.name, 0) + 1
+        for stmt in tree.body:
+            piece = pieces.get(id(stmt)) if pieces is not None else None
+            if piece is None:
+                piece = statement_nodes(stmt)
+            self.imports.extend(piece.imports)
+            self.assigns.extend(piece.assigns)
+            self.calls.extend(piece.calls)
+            for name, count in piece.bindings.items():
+                bindings[name] = bindings.get(name, 0) + count
 
 
 def module_constants(tree: ast.Module, bindings: dict[str, int]) -> dict[str, ast.AST]:
@@ -118,9 +161,9 @@ def module_constants(tree: ast.Module, bindings: dict[str, int]) -> dict[str, as
 
 
 class _Finder:
-    def __init__(self, tree: ast.Module, default_api: str = "runs"):
+    def __init__(self, tree: ast.Module, default_api: str = "runs", pieces: dict | None = None):
         self.default_api = default_api  # of mlfilter.check(text) calls that name no API
-        self.nodes = _Nodes(tree)
+        self.nodes = _Nodes(tree, pieces)
         self.imports = _Imports()
         self.imports.read(self.nodes.imports)
         self.constants = module_constants(tree, self.nodes.bindings)
@@ -296,6 +339,7 @@ def _bind(call: ast.Call, params: tuple[str, ...]):
             yield kw.arg, kw.value
 
 
-def find_targets(tree: ast.Module, default_api: str = "runs") -> tuple[list[Target], _Finder]:
-    finder = _Finder(tree, default_api)
+def find_targets(tree: ast.Module, default_api: str = "runs",
+                 pieces: dict | None = None) -> tuple[list[Target], _Finder]:
+    finder = _Finder(tree, default_api, pieces)
     return finder.run(), finder
