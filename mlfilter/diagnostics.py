@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -183,3 +184,25 @@ def sort_diagnostics(diags: list[Diagnostic]) -> tuple[Diagnostic, ...]:
             unique.append(d)
     unique.sort(key=lambda d: (d.span.start, _SEVERITY_ORDER[d.severity], d.span.end, d.code))
     return tuple(unique)
+
+
+# A message quotes the user's text; a 1 MB value must not make a 1 MB message. The span still
+# points at all of it, and a fix still carries the whole replacement.
+_LONG_WORD = re.compile(r"\S{81,}")
+_LONG_QUOTED = re.compile(r"`[^`]{61,}`|'[^']{61,}'|\"[^\"]{61,}\"")
+MAX_MESSAGE = 400
+
+
+def _elide(text: str, keep: int) -> str:
+    return f"{text[:keep]}...{text[-keep:]}"
+
+
+def brief(message: str) -> str:
+    """`message` with each very long word (and, if still long, each long quoted part) cut in
+    its middle."""
+    if len(message) <= 80:
+        return message
+    message = _LONG_WORD.sub(lambda m: _elide(m.group(), 30), message)
+    if len(message) > MAX_MESSAGE:
+        message = _LONG_QUOTED.sub(lambda m: _elide(m.group(), 25), message)
+    return message

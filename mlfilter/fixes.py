@@ -33,10 +33,21 @@ MAX_ROUNDS = 20
 def fix_filter(filter_string: str, api: str = "runs", unsafe: bool = False,
                max_rounds: int = MAX_ROUNDS, mlflow_version: str | None = None,
                backend: str | None = None) -> str:
-    """Check and fix until nothing changes (fixes can uncover further fixes)."""
+    """Check and fix until nothing changes (fixes can uncover further fixes). UTF-8 bytes are
+    fixed as the text they hold; None (no filter) stays None; anything else that is not text
+    raises FilterError (MF001)."""
     from mlfilter.checker import check
 
+    if filter_string is None:
+        return None
     text = filter_string
+    if not isinstance(text, str):
+        from mlfilter.errors import FilterError
+
+        report = check(text, api, mlflow_version=mlflow_version, backend=backend)
+        if any(d.code == "MF001" for d in report.diagnostics):
+            raise FilterError(report)
+        text = report.source
     for _ in range(max_rounds):
         report = check(text, api, mlflow_version=mlflow_version, backend=backend)
         fixed = apply_fixes(text, report.diagnostics, unsafe=unsafe)

@@ -14,7 +14,7 @@ import re
 _WHITESPACE = " \t\r\n"
 # the runs a word is made of: plain text, a single-quoted part, a double-quoted part (its
 # escapes resolved below), an escaped character
-_PART = re.compile(r"""[^\s'"\\]+|'[^']*'|"(?:[^"\\]|\\.)*"|\\.""", re.S)
+_PART = re.compile(r"""[^ \t\r\n'"\\]+|'[^']*'|"(?:[^"\\]|\\.)*"|\\.""", re.S)
 _ESCAPE_IN_DOUBLE = re.compile(r'\\([\\"])')
 
 

@@ -6,7 +6,7 @@ would, from the token that stopped the parser and its neighbours.
 
 from __future__ import annotations
 
-from mlfilter.diagnostics import Applicability, Diagnostic, Edit, Fix, Severity, Span
+from mlfilter.diagnostics import Applicability, Diagnostic, Edit, Fix, Severity, Span, brief
 from mlfilter.lalr import ParseFailure
 from mlfilter.lexer import Token
 
@@ -34,7 +34,7 @@ _FRIENDLY = {
 
 
 def _diag(code, span, message, hint=None, fix=None):
-    return Diagnostic(code, Severity.ERROR, span, message, hint, fix)
+    return Diagnostic(code, Severity.ERROR, span, brief(message), hint and brief(hint), fix)
 
 
 def _edit_fix(title, start, end, replacement, applicability=Applicability.SAFE):

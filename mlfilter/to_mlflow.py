@@ -4,17 +4,23 @@
 from __future__ import annotations
 
 from mlfilter import ast
-from mlfilter.apis import get_api
+from mlfilter.apis import NULL_OPS, get_api
 from mlfilter.resolve import resolve, rewritten
 from mlfilter.rules.base import Sink, literal_list, mlflow_op_text, too_long_for_int
 
 
 def to_mlflow(f: ast.Filter) -> list[dict]:
+    """Raises FilterError for a tree MLflow's parser has no reading of (OR, NOT, parentheses,
+    a condition without comparator or value: what `parse_tree` builds and `parse` refuses)."""
     api = get_api(f.api)
     out = []
     from mlfilter.grouping import effective_comparisons
 
+    if not _flat(f.root):
+        raise _rejected(f)
     for c in effective_comparisons(f):
+        if c.op is None or (c.right is None and c.op.canonical not in NULL_OPS):
+            raise _rejected(f)
         if api.parser == "logged_models":
             from mlfilter.rules.logged_models import check_logged_model_comparison
 
@@ -46,6 +52,13 @@ def _value(v, target):
     if target.output == "text":
         return v.text
     return int(v.text) if v.kind == "INT" else float(v.text)
+
+
+def _flat(node) -> bool:
+    """Only conditions joined with AND: the shape MLflow reads."""
+    if isinstance(node, ast.And):
+        return all(isinstance(item, ast.Comparison) for item in node.items)
+    return node is None or isinstance(node, ast.Comparison)
 
 
 def _rejected(f: ast.Filter):

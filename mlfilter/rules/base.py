@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from mlfilter import ast
-from mlfilter.diagnostics import Applicability, Diagnostic, Edit, Fix, Span
+from mlfilter.diagnostics import Applicability, Diagnostic, Edit, Fix, Span, brief
 from mlfilter.rules.registry import default_stage, severity
 
 
@@ -19,28 +19,6 @@ class Sink:
         self.items.append(Diagnostic(code, severity(code), span, brief(message),
                                      None if hint is None else brief(hint), fix, tuple(notes),
                                      stage or default_stage(code)))
-
-
-# A message quotes the user's text; a 1 MB value must not make a 1 MB message. The span still
-# points at all of it, and a fix still carries the whole replacement.
-_LONG_WORD = re.compile(r"\S{81,}")
-_LONG_QUOTED = re.compile(r"`[^`]{61,}`|'[^']{61,}'|\"[^\"]{61,}\"")
-MAX_MESSAGE = 400
-
-
-def _elide(text: str, keep: int) -> str:
-    return f"{text[:keep]}...{text[-keep:]}"
-
-
-def brief(message: str) -> str:
-    """`message` with each very long word (and, if still long, each long quoted part) cut in
-    its middle."""
-    if len(message) <= 80:
-        return message
-    message = _LONG_WORD.sub(lambda m: _elide(m.group(), 30), message)
-    if len(message) > MAX_MESSAGE:
-        message = _LONG_QUOTED.sub(lambda m: _elide(m.group(), 25), message)
-    return message
 
 
 def value_class(v: ast.Operand | None) -> str:
