@@ -60,6 +60,15 @@ def _value(v, target):
     raise _NoReading  # a word, NULL, an expression, or a number where MLflow wants a string
 
 
+def value_as_read(v, target):
+    """MLflow's value for `v` under `target`, or the value's text where MLflow has no reading
+    (the builder keeps what was written)."""
+    try:
+        return _value(v, target)
+    except _NoReading:
+        return v.text
+
+
 class _NoReading(Exception):
     """MLflow's parser rejects this value for this key: it returns no reading."""
 

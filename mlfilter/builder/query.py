@@ -420,9 +420,9 @@ def from_string(filter_string: str, api: str = "runs", mlflow_version: str | Non
         key = res.key if res else c.left.text
         value = None
         if c.right is not None:
-            from mlfilter.to_mlflow import _value
+            from mlfilter.to_mlflow import value_as_read
 
-            value = _value(c.right, res.target) if res and res.target else c.right.text
+            value = value_as_read(c.right, res.target) if res and res.target else c.right.text
         intents.append(Intent(kind, key, c.op.canonical if c.op else "", value))
     return Predicate(str(tree), tuple(intents))
 
