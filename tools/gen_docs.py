@@ -1,5 +1,9 @@
 """Writes docs/rules.md (from the rule registry) and docs/versions.md (from the version and
-backend facts). `--check` exits 1 when either file is stale."""
+backend facts). `--check` exits 1 when either file is stale.
+
+The other pages are written by hand, but what their examples show is not:
+`python tools/doc_examples.py --update [FILE ...]` runs the examples of README.md and docs/*.md
+and rewrites the outputs they show (tests/test_docs_examples.py checks them)."""
 
 import sys
 from pathlib import Path
