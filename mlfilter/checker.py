@@ -71,6 +71,11 @@ def _filter_items(value, spec: Api, schema=None, experiment_ids=None, view_type=
 
             typecheck(filt, effective_comparisons(filt), spec, _schema(schema), experiment_ids,
                       view_type, emit)
+        elif schema is not None:  # an error on a key the store holds under another entity
+            from mlfilter.schema.typecheck import cross_entity_hints
+
+            return text, cross_entity_hints(filt, effective_comparisons(filt), spec,
+                                            _schema(schema), emit.items, experiment_ids), filt
     return text, emit.items, filt
 
 

@@ -8,6 +8,9 @@ from enum import Enum
 
 
 class Severity(str, Enum):
+    """How bad a diagnostic is: an error means MLflow rejects (or fails on) the search; a
+    warning, that MLflow runs it but it almost surely does not do what was meant."""
+
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
@@ -31,12 +34,16 @@ class Span:
 
 @dataclass(frozen=True, slots=True)
 class Edit:
+    """Replace the text at `span` with `replacement`."""
+
     span: Span
     replacement: str
 
 
 @dataclass(frozen=True, slots=True)
 class Fix:
+    """A machine-applicable fix: its edits (non-overlapping) and how safe it is."""
+
     title: str
     edits: tuple[Edit, ...]
     applicability: Applicability = Applicability.SAFE
@@ -44,6 +51,10 @@ class Fix:
 
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
+    """One problem: a stable code (`mlfilter rules CODE`), its severity, the exact span in the
+    checked text, a message saying what is wrong, a hint saying what to do, and a fix where
+    one is known."""
+
     code: str
     severity: Severity
     span: Span

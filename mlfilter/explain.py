@@ -8,6 +8,8 @@ On a tracking server they are `max_results=1` probes: "0" or "at least 1", never
 
 from __future__ import annotations
 
+import sys
+import types
 from dataclasses import dataclass, field
 
 
@@ -201,3 +203,16 @@ def _explain_server(text, clauses, uri, experiment_ids, view) -> Explanation:
     return Explanation(text, tuple(rows), total, mask(uri), at_least=True,
                        notes=("a tracking server cannot count without fetching every run: "
                               "counts show 0 or at least 1",))
+
+
+class _CallableModule(types.ModuleType):
+    """`mlfilter.explain` is both this module (`from mlfilter.explain import explain`, the path
+    since 0.1) and the function: importing a submodule rebinds the package's attribute of its
+    name to the module, so the module itself must be the function too."""
+
+    def __call__(self, filter_string: str, store, experiment_ids=None, view_type=None):
+        return explain(filter_string, store, experiment_ids, view_type)
+
+
+_CallableModule.__call__.__doc__ = explain.__doc__
+sys.modules[__name__].__class__ = _CallableModule

@@ -83,3 +83,21 @@ def test_demo_snapshot_is_the_demo_store_schema():
     fresh = Schema.from_store(f"sqlite:///{DATA / 'demo.db'}")
     fresh.source = snapshot.source
     assert fresh == snapshot
+
+
+@pytest.mark.parametrize("text, meant", [
+    ("params.accuracy > '0.5'", "metrics.accuracy > 0.5"),
+    ("metrics.optimizer = 'adam'", "params.optimizer = 'adam'"),
+])
+def test_an_error_on_a_key_of_another_entity_says_which_was_meant(text, meant):
+    """Read from the demo store itself (not its snapshot), the unsafe fix is the right entity's
+    comparison, and MLflow's store accepts it."""
+    import mlfilter
+
+    store = f"sqlite:///{Path(demo.__file__).parent / 'data' / 'demo.db'}"
+    report = mlfilter.check(text, schema=store, experiment_ids=["demo-classifier"])
+    error = report.errors[0]
+    assert error.hint.startswith(f"did you mean `{meant}`?"), error.hint
+    assert mlfilter.apply_fixes(text, [error], unsafe=True) == meant
+    assert mlfilter.apply_fixes(text, [error]) == text  # a guess: never applied by --fix
+    assert mlfilter.check(meant, schema=store, experiment_ids=["demo-classifier"]).ok

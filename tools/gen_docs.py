@@ -1,5 +1,6 @@
-"""Writes docs/rules.md (from the rule registry) and docs/versions.md (from the version and
-backend facts). `--check` exits 1 when either file is stale.
+"""Writes docs/rules.md (from the rule registry), docs/versions.md (from the version and
+backend facts) and docs/api.md (from mlfilter's exports: tools/api_reference.py). `--check`
+exits 1 when any of them is stale.
 
 The other pages are written by hand, but what their examples show is not:
 `python tools/doc_examples.py --update [FILE ...]` runs the examples of README.md and docs/*.md
@@ -11,9 +12,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from api_reference import api_markdown  # noqa: E402
 from mlfilter.docs import rules_markdown, versions_markdown  # noqa: E402
 
-OUTPUTS = {ROOT / "docs" / "rules.md": rules_markdown, ROOT / "docs" / "versions.md": versions_markdown}
+OUTPUTS = {ROOT / "docs" / "rules.md": rules_markdown, ROOT / "docs" / "versions.md": versions_markdown,
+           ROOT / "docs" / "api.md": api_markdown}
 
 if __name__ == "__main__":
     stale = False

@@ -35,7 +35,7 @@ def check_suspicious(c: ast.Comparison, api: Api, res: Resolved, emit: Sink) -> 
         emit("MF303", v.span, f"`{v.text}` looks like seconds, but `{res.key}` is in milliseconds",
              f"multiply by 1000: {ms}", replace("convert to milliseconds", v.span, str(ms),
                                                  Applicability.UNSAFE))
-    if target.output == "text" and op == "=":
+    if target.output == "text" and op == "=" and vclass in ("int", "float"):
         emit("MF304", c.op.span, f"exact `=` on the metric `{res.key}` matches only that exact float",
              f"compare with a range, e.g. `{c.left.text} >= {v.text}`")
     if vclass == "string" and op in ("LIKE", "ILIKE"):

@@ -67,6 +67,97 @@ def typecheck(filt: ast.Filter, comparisons, api: Api, schema: Schema, experimen
                     like_escapes=_like_escapes(schema))
 
 
+# ---- errors about a key the store holds under another entity -----------------------------------
+
+# errors that often mean the key was given the wrong prefix: a comparator, a value class or a
+# list the entity does not take
+_WRONG_ENTITY_CODES = frozenset({"MF201", "MF208", "MF211", "MF212", "MF214"})
+_NUMERIC = frozenset({"=", "!=", "<", "<=", ">", ">="})
+_TEXTUAL = frozenset({"=", "!=", "LIKE", "ILIKE"})
+
+
+def cross_entity_hints(filt: ast.Filter, comparisons, api: Api, schema: Schema, items,
+                       experiment_ids=None) -> list:
+    """`items` with the hint (and fix) of an error on `params.accuracy > 0.5` saying that the
+    store logged `accuracy` as a metric, not a param: `metrics.accuracy > 0.5` was meant."""
+    from dataclasses import replace as with_fields
+
+    if api.name != "runs" or not any(d.code in _WRONG_ENTITY_CODES for d in items):
+        return items
+    experiments = _experiments(schema, experiment_ids, Sink())
+    if not experiments:
+        return items
+    where = _where(experiments)
+    keys = {entity: merged([getattr(e, field) for e in experiments])
+            for entity, field in _ENTITY_FIELD.items()}
+    meant = {}  # comparison span -> (hint, fix)
+    for c in comparisons:
+        found = _other_entity(c, api, keys, where)
+        if found is not None:
+            meant[c.span] = found
+    if not meant:
+        return items
+    out = []
+    for d in items:
+        c_span = next((s for s in meant if s.start <= d.span.start < s.end), None)
+        if d.code in _WRONG_ENTITY_CODES and c_span is not None:
+            hint, fix = meant[c_span]
+            d = with_fields(d, hint=hint, fix=fix)
+        out.append(d)
+    return out
+
+
+def _other_entity(c, api: Api, keys, where):
+    """(hint, fix) when `c`'s key is not logged under its entity but is under another one."""
+    if c.op is None or not isinstance(c.left, (ast.Name, ast.String)):
+        return None
+    res = resolve(api, c.left.text)
+    if res.problem is not None or res.entity is None or res.entity.name not in keys:
+        return None
+    entity, key = res.entity.name, res.key
+    others = [e for e in keys if e != entity and key in keys[e]]
+    if key in keys[entity] or not others:
+        return None
+    other = others[0]
+    rewritten = _as_entity(c, other, res.key_text)
+    what = (f"a {_ENTITY_WORD[other]} `{key}` is logged in {where}, but no "
+            f"{_ENTITY_WORD[entity]} `{key}`")
+    if rewritten is None:
+        return f"{what}: write `{_PREFIX[other]}.{res.key_text}`", None
+    from mlfilter.checker import check
+
+    if not check(rewritten, api).ok:
+        return f"{what}: write `{_PREFIX[other]}.{res.key_text}`", None
+    fix = replace(f"compare the {_ENTITY_WORD[other]}", c.span, rewritten, Applicability.UNSAFE)
+    return f"did you mean `{rewritten}`? {what}", fix
+
+
+def _as_entity(c, entity: str, key_text: str) -> str | None:
+    """The comparison `c` written for `entity` (its prefix, a comparator and a value it takes),
+    or None when there is no such reading."""
+    op, v = c.op.canonical, c.right
+    left = f"{_PREFIX[entity]}.{key_text}"
+    if op in ("IS NULL", "IS NOT NULL"):
+        return f"{left} {op}" if entity != "metric" else None
+    if v is None:
+        return None
+    if entity == "metric":
+        if op not in _NUMERIC:
+            return None
+        if isinstance(v, ast.Number):
+            return f"{left} {c.op.text} {v.text}"
+        if isinstance(v, ast.String) and re.fullmatch(r"-?(\d+(\.\d*)?|\.\d+)([eE]-?\d+)?", v.inner):
+            return f"{left} {c.op.text} {v.inner}"
+        return None
+    if op not in _TEXTUAL:
+        return None
+    if isinstance(v, ast.String):
+        return f"{left} {c.op.text} {v.text}"
+    if isinstance(v, ast.Number):
+        return f"{left} {c.op.text} '{v.text}'"
+    return None
+
+
 def _keys_ignore_case(schema: Schema) -> bool:
     """MLflow's IS NULL / IS NOT NULL compare keys with `=` (not BINARY), so on MySQL and
     MariaDB, whose default collations ignore case, `tags.Team IS NOT NULL` finds `team`. True
