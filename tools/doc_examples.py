@@ -173,6 +173,7 @@ def run_page(page: Path, workdir: Path, server_url: str | None = None) -> Result
         return result
     prepare(page, workdir)
     env, ports = environment(), Ports(server_url)
+    env["IPYTHONDIR"] = str(workdir.parent / f"{workdir.name}-ipython")  # its history, not ~'s
     ipython = any(b.runnable and b.lang == "python" and MAGIC.search(b.body) for b in found)
     worker = None
     try:
