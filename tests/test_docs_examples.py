@@ -3,14 +3,13 @@ blocks run, in order, and must show what they print (tools/doc_examples.py says 
 deliberate change, `python tools/doc_examples.py --update [FILE ...]` rewrites the outputs.
 
 Also here: the runner itself catches what it should (a synthetic page), shell sessions are never
-left in blocks that do not run, the configuration blocks are ones mlfilter reads, and the
-README's two set-up commands are the ones that work.
+left in blocks that do not run, and the configuration blocks are ones mlfilter reads. (The
+README's set-up commands: tests/test_readme_setup.py.)
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -244,41 +243,3 @@ def test_the_lint_json_shown_is_a_diagnostic_lint_gives(tmp_path):
                           cwd=tmp_path / "lint", capture_output=True, text=True,
                           env=doc_examples.environment())
     assert json.loads(block.body) in json.loads(done.stdout)["diagnostics"]
-
-
-# ---- the README's set-up: exactly two commands, and they are the ones that work --------------
-
-def _set_up_commands() -> list[str]:
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Set up\n", 1)[1].split("\n## ", 1)[0]
-    return [b.body.strip() for b in doc_blocks.blocks(section)]
-
-
-def test_the_readme_has_two_set_up_commands_and_ci_runs_the_second():
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib
-
-    install, run_tests = _set_up_commands()
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert "Python 3.10 or newer" in (ROOT / "README.md").read_text()
-    assert project["requires-python"] == ">=3.10"
-    assert install == "pip install '.[store]' && mlfilter demo"
-    assert "store" in project["optional-dependencies"]
-    assert project["scripts"]["mlfilter"] == "mlfilter.cli:main"
-    # .ci/run installs what the README installs and then runs the README's test command
-    assert run_tests == "pip install -e '.[test]' && python -m pytest -n 2"
-    ci = (ROOT / ".ci" / "run").read_text().splitlines()
-    assert "python -m pip install --quiet -e '.[test]'" in ci
-    assert ci[-1] == run_tests.split(" && ")[1]
-
-
-def test_mlfilter_demo_runs_its_store_part_without_a_server(tmp_path):
-    env = {k: v for k, v in doc_examples.environment().items() if k != "MLFLOW_TRACKING_URI"}
-    done = subprocess.run(["mlfilter", "demo"], cwd=tmp_path, capture_output=True, text=True,
-                          env=env, timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert "error[MF201]" in done.stdout and "warning[MF502]" in done.stdout
-    assert "runs searched: 40" in done.stdout and "<- empties the result" in done.stdout
-    assert os.listdir(tmp_path) == []
