@@ -72,7 +72,7 @@ def indented_sessions(text: str) -> list[int]:
     lines = text.splitlines()
     outside = FENCE.sub(lambda m: "\n" * m.group(0).count("\n"), text).splitlines()
     return [i + 1 for i, line in enumerate(outside)
-            if line.startswith("    $ ") and i > 0 and not outside[i - 1].strip()
+            if re.match(r" {4,}\$ ", line) and i > 0 and not outside[i - 1].strip()
             and lines[i] == line]
 
 

@@ -73,12 +73,13 @@ def needs_server(page: Path) -> bool:
 class Result:
     page: Path
     ran: list[int] = field(default_factory=list)          # lines of the blocks run
-    failures: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)     # broken claims, errors, drifted files
+    diffs: list[str] = field(default_factory=list)        # outputs that are not the ones shown
     updates: dict[int, str] = field(default_factory=dict)  # block line -> content from this run
-    stale: int = 0                                         # outputs that differ
 
-    def problems(self) -> str:
-        return "\n\n".join(self.failures)
+    @property
+    def problems(self) -> list[str]:
+        return self.diffs + self.failures
 
 
 def prepare(page: Path, workdir: Path) -> None:
@@ -196,8 +197,7 @@ def run_page(page: Path, workdir: Path, server_url: str | None = None) -> Result
             if block.output is not None:
                 shown, actual = _lines(block.output.body), _lines(ports.to_shown(answer["printed"]))
                 if not lines_match(shown, actual):
-                    result.stale += 1
-                    result.failures.append(_diff(f"{name}:{block.output.line}", shown, actual))
+                    result.diffs.append(_diff(f"{name}:{block.output.line}", shown, actual))
                     result.updates[block.output.line] = "\n".join(actual) + "\n"
     finally:
         if worker is not None:
@@ -226,8 +226,7 @@ def _console(block: Block, where: str, workdir: Path, env: dict, ports: Ports,
             items.append((command.source, command.shown))
             continue
         changed = True
-        result.stale += 1
-        result.failures.append(_diff(f"{where}: $ {command.source}", command.shown, actual))
+        result.diffs.append(_diff(f"{where}: $ {command.source}", command.shown, actual))
         items.append((command.source, actual))
     if changed:
         result.updates[block.line] = render_console(items)
@@ -273,9 +272,8 @@ def main(argv: list[str]) -> int:
                 if update and result.updates:
                     text = page.read_text("utf-8")
                     page.write_text(replace_bodies(text, result.updates, blocks(text)), "utf-8")
-                    print(f"{page_name(page)}: {result.stale} output(s) rewritten")
-                left = result.failures if not update else [
-                    f for f in result.failures if "the output differs" not in f.split("\n")[0]]
+                    print(f"{page_name(page)}: {len(result.diffs)} output(s) rewritten")
+                left = result.failures if update else result.problems
                 for failure in left:
                     print(failure, end="\n\n")
                 failed += bool(left)
