@@ -205,7 +205,6 @@ def run_page(page: Path, workdir: Path, server_url: str | None = None) -> Result
     return result
 
 
-
 def _console(block: Block, where: str, workdir: Path, env: dict, ports: Ports,
              result: Result) -> None:
     try:
