@@ -38,7 +38,11 @@ def to_mlflow(f: ast.Filter) -> list[dict]:
         if api.upper_ops_in_output:
             op = op.upper()
         kind, key, _ = rewritten(api, res.entity, res.key)
-        out.append({"type": kind, "key": key, "comparator": op, "value": _value(c.right, res.target)})
+        try:
+            value = _value(c.right, res.target)
+        except _NoReading:
+            raise _rejected(f) from None
+        out.append({"type": kind, "key": key, "comparator": op, "value": value})
     return out
 
 
@@ -49,9 +53,15 @@ def _value(v, target):
         return literal_list(v.text)[0]
     if isinstance(v, ast.String):
         return v.inner
-    if target.output == "text":
+    if isinstance(v, ast.Number) and target.output == "text":
         return v.text
-    return int(v.text) if v.kind == "INT" else float(v.text)
+    if isinstance(v, ast.Number) and target.output == "number" and v.kind in ("INT", "FLOAT"):
+        return int(v.text) if v.kind == "INT" else float(v.text)
+    raise _NoReading  # a word, NULL, an expression, or a number where MLflow wants a string
+
+
+class _NoReading(Exception):
+    """MLflow's parser rejects this value for this key: it returns no reading."""
 
 
 def _flat(node) -> bool:
