@@ -163,7 +163,7 @@ def api_markdown() -> str:
                     else "object" if _instance(obj) else "constant")
             lines.append(f"### `{name}` ({kind})")
             lines.append("")
-            lines.append("```python")
+            lines.append("```text")  # a signature: ```python blocks are examples, and run
             lines.append(_signature(name, obj))
             lines.append("```")
             lines.append("")

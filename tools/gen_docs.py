@@ -1,6 +1,10 @@
 """Writes docs/rules.md (from the rule registry), docs/versions.md (from the version and
 backend facts) and docs/api.md (from mlfilter's exports: tools/api_reference.py). `--check`
-exits 1 when any of them is stale."""
+exits 1 when any of them is stale.
+
+The other pages are written by hand, but what their examples show is not:
+`python tools/doc_examples.py --update [FILE ...]` runs the examples of README.md and docs/*.md
+and rewrites the outputs they show (tests/test_docs_examples.py checks them)."""
 
 import sys
 from pathlib import Path
