@@ -28,3 +28,8 @@ class TargetError(MlfilterError, ValueError):
 
 class ConfigError(MlfilterError, ValueError):
     """A setting mlfilter cannot use; the message names the file and the key."""
+
+
+# Shown as `mlfilter.FilterError` in tracebacks and reprs: the name users import.
+for _error in (MlfilterError, FilterError, TargetError, ConfigError):
+    _error.__module__ = "mlfilter"

@@ -19,6 +19,9 @@ class BuildError(MlfilterError, ValueError):
     """The builder cannot express what was asked, or the search API would reject it."""
 
 
+BuildError.__module__ = "mlfilter"  # the name users import
+
+
 _PLAIN_SEGMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 

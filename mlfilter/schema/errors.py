@@ -5,3 +5,6 @@ from mlfilter.errors import MlfilterError
 
 class SchemaError(MlfilterError):
     """A store or snapshot could not be read (down, wrong URI, not an MLflow database...)."""
+
+
+SchemaError.__module__ = "mlfilter"  # the name users import
