@@ -98,6 +98,10 @@ def test_only_the_examples_that_truly_cannot_run_are_skipped():
                if b.skip is not None}
     assert skipped == {
         ("docs/lint.md", "console", '$ git commit -m "train"'),
+        ("docs/robustness.md", "console", "$ MLFILTER_FUZZ=long MLFILTER_FUZZ_EXAMPLES=3000 "
+                                          "python -m pytest tests/test_fuzz.py -k \"check_and_parse"
+                                          " or parse_tree or fixes_reach or check_order_by or "
+                                          "from_string or safely_fixed or shell_split\""),
         ("docs/lint.md", "python", 'mlflow.search_runs(filter_string="params.bs = 32")  '
                                    '# noqa: MF201'),
     }
