@@ -44,13 +44,12 @@ def _run_checks(out, color: bool) -> None:
         reports = [check(text, api)]
         if order_by:
             reports.append(check_order_by(order_by, api))
+        # laid out as `mlfilter check` prints it
         for report in reports:
             rendered = render_text(report, color=color)
             if rendered:
-                out.write(rendered + "\n")
-        out.write(render_summary(reports[0]) if len(reports) == 1 else
-                  f"{render_summary(reports[0])}; {render_summary(reports[1])}")
-        out.write("\n\n")
+                out.write(rendered + "\n\n")
+        out.write(" ; ".join(render_summary(r) for r in reports) + "\n\n")
 
 
 def _run_store(out, color: bool) -> None:
@@ -70,14 +69,18 @@ def _run_store(out, color: bool) -> None:
         report = check(text, "runs", schema=snapshot, experiment_ids=["demo-classifier"])
         rendered = render_text(report, color=color)
         if rendered:
-            out.write(rendered + "\n")
+            out.write(rendered + "\n\n")
         out.write(render_summary(report) + "\n\n")
     out.write(f"$ mlfilter explain --store sqlite:///demo.db --experiment demo-classifier "
               f"{_shell_quote(EXPLAIN_EXAMPLE)}\n")
     try:
+        from dataclasses import replace
+
         from mlfilter.explain import explain
 
-        out.write(str(explain(EXPLAIN_EXAMPLE, f"sqlite:///{db}", ["demo-classifier"])) + "\n")
+        explained = explain(EXPLAIN_EXAMPLE, f"sqlite:///{db}", ["demo-classifier"])
+        # the store as the command above names it, not the install's path
+        out.write(str(replace(explained, source="sqlite:///demo.db")) + "\n")
     except ImportError:
         out.write("(explain reads the store itself: install mlfilter[store] to run it)\n")
     except Exception as e:  # noqa: BLE001 - a demo shows the problem instead of failing

@@ -285,6 +285,22 @@ def test_demo(capsys):
     assert not ANSI.search(out)
 
 
+def test_demo_shows_what_each_check_command_prints(capsys):
+    """Each `$ mlfilter check ...` section of the demo is that command's own output."""
+    import shlex
+
+    from mlfilter import demo
+
+    _, out, _ = run(["demo", "--color", "never"], capsys)
+    sections = out.split("\n\n# ")[0].split("\n\n$ ")
+    checks = [s for s in sections if s.lstrip("$ ").startswith("mlfilter check --api")]
+    assert len(checks) == len(demo.EXAMPLES)
+    for section in checks:
+        command, shown = section.lstrip("$ ").split("\n", 1)
+        _, printed, _ = run(shlex.split(command)[1:] + ["--color", "never"], capsys)
+        assert shown.rstrip("\n") == printed.rstrip("\n"), command
+
+
 def test_version(capsys):
     import mlfilter
 
