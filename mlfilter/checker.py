@@ -10,7 +10,7 @@ from mlfilter.apis import Api, get_api
 from mlfilter.diagnostics import Report, Span, sort_diagnostics
 from mlfilter.errors import FilterError, MlfilterError  # noqa: F401 (re-exported)
 from mlfilter.grouping import effective_comparisons
-from mlfilter.lexer import sqlparse_token_count, tokenize
+from mlfilter.lexer import number_after_dot, sqlparse_token_count, tokenize
 from mlfilter.rules.base import Sink, read_int, replace, too_long_for_int, value_class
 from mlfilter.apis import NULL_OPS
 from mlfilter.resolve import rewritten
@@ -285,6 +285,11 @@ def _parse_into(text: str, spec: Api, emit: Sink) -> ast.Filter | None:
     if deep is not None:
         emit("MF002", deep, f"nesting deeper than {MAX_NESTING} levels",
              "MLflow takes no parentheses or NOT at all; write conditions joined with AND")
+        return None
+    if number_after_dot(tokens) is not None:
+        from mlfilter.syntax_errors import number_after_dot as glued_number
+
+        emit.items.append(glued_number(tokens, text))
         return None
     try:
         tree = lalr.parse([t for t in tokens if t.type != "WS"], "filter", len(text))

@@ -114,6 +114,12 @@ def _segment_at(text: str, pos: int, after_dot: bool) -> re.Match | None:
     quoted = _QUOTED_SEGMENT.get(text[pos : pos + 1])
     if quoted is not None and (after_dot or text[pos] != "'"):
         return quoted.match(text, pos)
+    if after_dot and text[pos : pos + 1].isdigit():
+        # No name rule of sqlparse's starts with a digit, so its lexer tries them all in order:
+        # `0xff` (of `metrics.0xffloss`) is a hex number and `1e5` a float, not a key.
+        m = _TOKEN_RE.match(text, pos)
+        if m.lastgroup != "WORD":
+            return None
     return (_AFTER_DOT_WORD if after_dot else _WORD).match(text, pos)
 
 
@@ -198,6 +204,26 @@ _DOT_AHEAD = re.compile(rf"\s*\.(?!\d+(?![_{_L}]))")
 
 
 _DOT_DIGIT = re.compile(r"\s*\.\d")
+
+
+def number_after_dot(tokens: list[Token]) -> int | None:
+    """The index of the first name that ends with a dot right before a number (`metrics.` and
+    `0x1a` of `metrics.0x1a`): sqlparse reads a hexadecimal or exponent number there, not a key."""
+    for i in range(len(tokens) - 1):
+        name, number = tokens[i], tokens[i + 1]
+        if name.type == "NAME" and name.parts and name.parts[-1] == "" and \
+                name.text.endswith(".") and number.type == "NUMBER" and \
+                number.start == name.end and number.text[:1].isdigit():
+            return i
+    return None
+
+
+def glued_end(tokens: list[Token], i: int) -> int:
+    """Where the text glued to tokens[i] (names and numbers, no space between) ends."""
+    end, j = tokens[i].end, i + 1
+    while j < len(tokens) and tokens[j].start == end and tokens[j].type in ("NAME", "NUMBER"):
+        end, j = tokens[j].end, j + 1
+    return end
 
 
 def _chain_follows(text: str, end: int) -> bool:

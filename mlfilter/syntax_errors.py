@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from mlfilter.diagnostics import Applicability, Diagnostic, Edit, Fix, Severity, Span, brief
 from mlfilter.lalr import ParseFailure
+from mlfilter import lexer
 from mlfilter.lexer import Token
 
 _OPERAND_TYPES = frozenset({"NAME", "SQ", "DQ", "NUMBER", "NULL", "LPAR"})
@@ -149,6 +150,25 @@ def classify(failure: ParseFailure, tokens: list[Token], text: str) -> Diagnosti
         f"unexpected {_FRIENDLY.get(kind, repr(tok.text))} `{tok.text}`",
         f"expected {expected}" if expected else None,
     )
+
+
+def number_after_dot(tokens: list[Token], text: str, code: str = "MF110") -> Diagnostic | None:
+    """`metrics.0x1a`, `tags.1e5x`: sqlparse reads a hexadecimal or exponent number right after
+    the dot as a number, not as the key, and MLflow rejects the clause. Found before parsing,
+    because the grammar would take the pieces for another mistake (a missing comparator)."""
+    i = lexer.number_after_dot(tokens)
+    if i is None:
+        return None
+    name, number = tokens[i], tokens[i + 1]
+    end = lexer.glued_end(tokens, i + 1)
+    key = text[number.start : end]
+    what = "a hexadecimal number" if number.parts == ("HEX",) else "a number"
+    fix = None
+    if "`" not in key:
+        fix = _edit_fix("put the key in backticks", number.start, end, f"`{key}`")
+    return _diag(code, Span(number.start, end),
+                 f"MLflow reads `{number.text}` right after the dot as {what}, not as part of "
+                 "the key", f"put the key in backticks: {name.text}`{key}`", fix)
 
 
 def _unexpected_end(failure: ParseFailure, prev: Token | None, text: str) -> Diagnostic:

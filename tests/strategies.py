@@ -287,7 +287,8 @@ def clause(draw, api: str, near_valid_bias: int = 70) -> str:
     # key
     key = draw(st.sampled_from(kind.keys))
     if "key" in what:
-        key = draw(st.sampled_from(NEAR_MISS_KEYS[api] + ("", " ", "a b", "a-b", "x.y", "ключ", "1abc")))
+        key = draw(st.sampled_from(NEAR_MISS_KEYS[api] + ("", " ", "a b", "a-b", "x.y", "ключ", "1abc",
+                                                         "0x1a", "0xffloss", "1e5", "2E-3x", "0xg")))
     key_text = _render_key(draw, prefix, key, mutate="quote" in what)
 
     # comparator + value
@@ -396,7 +397,8 @@ ORDER_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
          "status", "user_id", "artifact_uri", "created", "Created", "attributes.start_time", "attr.status",
          "run.end_time", "attribute.run_name", "`metrics.loss`", '"params.lr"'),
         ("experiment_id", "`Run name`", "dataset.name", "timestamp", "Metrics.loss", "metrics.my loss",
-         "Status", "name", "metrics", "metrics.", "tags.from", "lifecycle_stage"),
+         "Status", "name", "metrics", "metrics.", "tags.from", "lifecycle_stage", "metrics.0x1a",
+         "params.1e5", "metrics.0xffloss", "tags.a.0x1"),
     ),
     "experiments": (
         ("name", "experiment_id", "creation_time", "last_update_time", "attribute.name",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from mlfilter import ast, lalr
 from mlfilter.apis import Api
 from mlfilter.diagnostics import Applicability, Span
-from mlfilter.lexer import tokenize
+from mlfilter.lexer import Token, number_after_dot, tokenize
 from mlfilter.resolve import resolve, rewritten, trim_backticks
 from mlfilter.rules.base import Sink, did_you_mean, replace
 from mlfilter.transform import Transformer
@@ -23,6 +23,21 @@ def check_order_entry(text: str, api: Api, base: int, emit: Sink):
         emit("MF401", shifted(0, len(text)), f"the order_by entry {text!r} has spaces around it",
              "remove the leading and trailing spaces",
              replace("strip the spaces", shifted(0, len(text)), text.strip()))
+        return None
+    glued = number_after_dot(tokens)
+    if glued == 0 and len(tokens) == 3 and tokens[2].type == "DIRECTION":
+        # `metrics.0x1a DESC`: sqlparse groups the number with the direction, then with the
+        # name before it, into one identifier; MLflow reads the key as written.
+        name, number = tokens[0], tokens[1]
+        tokens = [Token("NAME", name.text + number.text, name.start, number.end,
+                        name.parts[:-1] + (number.text,), name.keyword), tokens[2]]
+    elif glued is not None:
+        from mlfilter.syntax_errors import number_after_dot as glued_number
+
+        d = glued_number(tokens, text)
+        emit("MF401", shifted(d.span.start, d.span.end), d.message, d.hint,
+             d.fix and replace(d.fix.title, shifted(d.span.start, d.span.end),
+                               d.fix.edits[0].replacement))
         return None
     try:
         tree = lalr.parse(tokens, "order_entry", len(text))
