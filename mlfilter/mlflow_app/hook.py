@@ -116,8 +116,9 @@ class SearchHook:
             if judged is None:
                 continue
             where = f"{request.method} {request.path} field {found.key!r} ({found.field.field})"
-            if self._refuses(*judged, where, started):
-                refused[found.key] = judged[1]
+            blocks, message = judged
+            if self._refuses(blocks, where, message, started):
+                refused[found.key] = message
         return refusal(found_searches, refused, HEADER) if refused else None
 
 
