@@ -127,9 +127,11 @@ class _Refuse:
 
     def __init__(self, refused: dict[str, str]):
         self.refused = refused
+        self.reached: list[str] = []  # refused fields whose resolver was due to run
 
     def resolve(self, next_, root, info, **args):
         if info.path.prev is None and info.path.key in self.refused:
+            self.reached.append(info.path.key)
             raise Refused(self.refused[info.path.key])
         return next_(root, info, **args)
 
@@ -146,13 +148,18 @@ def refusal(request: GraphQLRequest, refused: dict[str, str], header: str):
     from mlflow.server import handlers
 
     auth = getattr(handlers, "_get_graphql_auth_middleware", list)  # not in every release
-    # graphql-core makes the last middleware the outermost: basic-auth's decides first
-    middleware = [_Refuse(refused), *auth()]
+    # graphql-core makes the last middleware the outermost: basic-auth's decides first, and a
+    # field it denies stays null without an error, as without mlfilter
+    refuse = _Refuse(refused)
     result = _schema().execute(request.query, variables=request.variables,
-                               operation_name=request.operation_name, middleware=middleware)
-    response = jsonify({
-        "data": result.data,
-        "errors": [error.message for error in result.errors] if result.errors else None,
-    })
+                               operation_name=request.operation_name,
+                               middleware=[refuse, *auth()])
+    errors = [error.message for error in result.errors or ()]
+    # basic-auth's middleware turns any error of an admin's search into null without an error
+    # (MLflow 3.17.2 logs "auth system error"): mlfilter's message is kept all the same
+    raised = {tuple(e.path or ()) for e in result.errors or ()
+              if isinstance(e.original_error, Refused)}
+    errors += [refused[key] for key in refuse.reached if (key,) not in raised]
+    response = jsonify({"data": result.data, "errors": errors or None})
     response.headers[header] = "rejected"
     return response
