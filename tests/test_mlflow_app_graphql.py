@@ -136,8 +136,8 @@ def test_message_is_the_command_lines_rendering(servers):
     body = cases(servers[2])[3][1]  # runs-bad-inline
     _, plugin = both(servers, body)
     expected = str(mlfilter.check("params.batch_size = 32", mlflow_version="3.17.2"))
-    assert plugin.json["errors"] == [expected
-                                     + "\n\n(mlfilter: MLflow 3.17.2 on SQLite rejects this search)"]
+    said = "\n\n(mlfilter: MLflow 3.17.2 on SQLite rejects this search)"
+    assert plugin.json["errors"] == [expected + said]
 
 
 def test_several_fields_each_search_is_checked_the_others_keep_their_data(servers):

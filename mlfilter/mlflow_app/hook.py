@@ -1,7 +1,8 @@
 """The Flask `before_request` hook that checks every search before MLflow runs it.
 
 A request it finds wrong gets MLflow's own 400 (INVALID_PARAMETER_VALUE) with mlfilter's
-diagnostics as the message; every other request goes on to MLflow untouched. Anything that goes
+diagnostics as the message (over GraphQL: MLflow's GraphQL answer, mlfilter's message as the
+refused field's error); every other request goes on to MLflow untouched. Anything that goes
 wrong inside mlfilter is logged and the request goes on, unchecked: mlfilter never blocks a search
 it could not check.
 """
