@@ -73,3 +73,26 @@ def test_mlflow_client_with_credentials(auth_server):
             client.search_runs([eid], "metrics.loss < 1 OR params.batch_size = '32'")
         assert "error[MF202]" in info.value.message
         assert len(client.search_runs([eid], "params.batch_size = '32'")) == 1
+
+
+def test_graphql_searches_are_checked_after_basic_auth(auth_server):
+    """/graphql: basic-auth's 401 without credentials; a signed-in user's bad search gets
+    mlfilter's message in MLflow's GraphQL answer, and a good one runs under basic-auth's GraphQL
+    middleware as without mlfilter."""
+    url, eid, reader = auth_server
+    query = ("query Q($f: String) { mlflowSearchRuns(input: {experimentIds: [\"%s\"], "
+             "filter: $f}) { runs { data { params { key value } } } } }" % eid)
+    bad = {"query": query, "variables": {"f": "params.batch_size = 32"}}
+    answer = send(url, "POST", "/graphql", bad)
+    assert answer.status == 401 and not answer.by_mlfilter
+    for auth in ((ADMIN, PASSWORD), reader):
+        answer = send(url, "POST", "/graphql", bad, auth=auth)
+        assert answer.status == 200 and answer.by_mlfilter
+        assert answer.json["data"] == {"mlflowSearchRuns": None}
+        assert answer.json["errors"][0].startswith("error[MF201]")
+        good = send(url, "POST", "/graphql", {"query": query,
+                                              "variables": {"f": "params.batch_size = '32'"}},
+                    auth=auth)
+        assert good.status == 200 and not good.by_mlfilter and good.json["errors"] is None
+        [run] = good.json["data"]["mlflowSearchRuns"]["runs"]
+        assert {"key": "batch_size", "value": "32"} in run["data"]["params"]

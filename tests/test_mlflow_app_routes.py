@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from mlfilter.mlflow_app.routes import ROUTES, route_table
+from mlfilter.mlflow_app.routes import GRAPHQL_FIELDS, ROUTES, graphql_rule, route_table
 from mlfilter.mlflow_app.request import message_class
 
 pytestmark = pytest.mark.mlflow
@@ -29,6 +29,43 @@ def _served_routes():
 
 def test_every_search_route_of_the_server_is_checked():
     assert _served_routes() == set(route_table())
+
+
+def test_graphql_is_served_at_one_rule_with_get_and_post():
+    """MLflow serves /graphql after the static prefix only (no /api or /ajax-api copy): the hook
+    checks that rule."""
+    from mlflow.server import app
+
+    from mlfilter.mlflow_app.hook import GRAPHQL, SearchHook
+    from mlfilter.mlflow_app.verdict import Target
+
+    served = {(rule.rule, m) for rule in app.url_map.iter_rules() if rule.endpoint == "_graphql"
+              for m in rule.methods - {"HEAD", "OPTIONS"}}
+    assert served == {(graphql_rule(), "GET"), (graphql_rule(), "POST")}
+    hook = SearchHook(Target("3.17.2", "3.17", "sqlite", "sqlite"), "enforce", "error", "/ml/")
+    assert {k for k, v in hook.routes.items() if v == GRAPHQL} == {
+        ("/ml/graphql", "GET"), ("/ml/graphql", "POST")}
+
+
+def test_the_graphql_search_fields_are_the_schemas_fields_with_a_filter():
+    """Every root field of MLflow's GraphQL schema whose input has a filter is checked, under
+    each root type that has it (mlflowSearchDatasets takes experiment ids only)."""
+    from mlflow.server.graphql.graphql_schema_extensions import schema
+
+    graphql = schema.graphql_schema
+    with_filter = set()
+    for operation, root in (("query", graphql.query_type), ("mutation", graphql.mutation_type)):
+        for name, field in root.fields.items():
+            given = field.args.get("input")
+            if given is not None and "filter" in given.type.fields:
+                with_filter.add((operation, name))
+    assert with_filter == {(op, f.field) for f in GRAPHQL_FIELDS for op in f.operations}
+    assert "filter" not in graphql.mutation_type.fields["mlflowSearchDatasets"].args[
+        "input"].type.fields
+    for spec in GRAPHQL_FIELDS:
+        fields = message_class(spec).DESCRIPTOR.fields_by_name
+        assert {"filter", "max_results", "order_by"} <= set(fields)
+        assert (spec.view_field is not None) == ("run_view_type" in fields)
 
 
 def test_static_prefix_moves_every_route():

@@ -1,7 +1,8 @@
 """The Flask `before_request` hook that checks every search before MLflow runs it.
 
 A request it finds wrong gets MLflow's own 400 (INVALID_PARAMETER_VALUE) with mlfilter's
-diagnostics as the message; every other request goes on to MLflow untouched. Anything that goes
+diagnostics as the message (over GraphQL: MLflow's GraphQL answer, mlfilter's message as the
+refused field's error); every other request goes on to MLflow untouched. Anything that goes
 wrong inside mlfilter is logged and the request goes on, unchecked: mlfilter never blocks a search
 it could not check.
 """
@@ -12,13 +13,14 @@ import logging
 import os
 import time
 
-from mlfilter.mlflow_app.routes import route_table
+from mlfilter.mlflow_app.routes import graphql_rule, route_table
 from mlfilter.mlflow_app.verdict import Checker, Target
 
 MODE_VAR = "MLFILTER_APP_MODE"  # enforce (default) | warn | off
 FAIL_ON_VAR = "MLFILTER_APP_FAIL_ON"  # error (default) | warning
 MODES = ("enforce", "warn", "off")
 HEADER = "X-Mlfilter"  # on the answers mlfilter gives: "rejected"
+GRAPHQL = "graphql"  # the route-table entry of MLflow's /graphql
 
 log = logging.getLogger("mlfilter.mlflow_app")
 
@@ -38,7 +40,8 @@ class SearchHook:
     def __init__(self, target: Target, mode: str, fail_on: str, static_prefix: str = ""):
         self.checker = Checker(target)
         self.mode, self.fail_on = mode, fail_on
-        self.routes = route_table(static_prefix)
+        self.routes: dict = route_table(static_prefix)
+        self.routes.update({(graphql_rule(static_prefix), m): GRAPHQL for m in ("GET", "POST")})
 
     def __call__(self):
         if self.mode == "off":
@@ -50,6 +53,8 @@ class SearchHook:
         if not route:
             return None
         try:
+            if route == GRAPHQL:
+                return self._check_graphql(request)
             return self._check(request, route)
         except Exception:  # noqa: BLE001 - a failure of mlfilter must never block a search
             log.exception("internal error while checking %s %s; the request goes to "
@@ -63,20 +68,59 @@ class SearchHook:
         search = read_search(request, route)
         if search is None:  # no JSON object, or one MLflow refuses on its own
             return None
+        judged = self._judge(search)
+        if judged is None:
+            return None
+        blocks, message = judged
+        where = f"{request.method} {request.path}"
+        if self._refuses(blocks, where, message, started):
+            return error_response(message)
+        return None
+
+    def _judge(self, search, graphql: bool = False) -> tuple[bool, str] | None:
+        """(blocks, message) for a search with diagnostics; None for a clean one."""
         verdict = self.checker.verdict(search)
         if not verdict.reports:
             return None
         blocks = verdict.blocks(self.fail_on)
-        message = self.checker.message(verdict, self.fail_on if blocks else "warning")
+        return blocks, self.checker.message(verdict, self.fail_on if blocks else "warning",
+                                            graphql=graphql)
+
+    def _refuses(self, blocks: bool, where: str, message: str, started: float) -> bool:
+        """Log the diagnostics; True when the search is to be refused (enforce mode)."""
         took = (time.perf_counter() - started) * 1000
         if blocks and self.mode == "enforce":
-            log.info("refused %s %s (%.2f ms):\n%s", request.method, request.path,
-                     took, message)
-            return error_response(message)
+            log.info("refused %s (%.2f ms):\n%s", where, took, message)
+            return True
         level = logging.WARNING if blocks else logging.INFO
-        log.log(level, "%s %s passed on%s:\n%s", request.method, request.path,
-                " (warn mode)" if blocks else "", message)
-        return None
+        log.log(level, "%s passed on%s:\n%s", where, " (warn mode)" if blocks else "",
+                message)
+        return False
+
+    def _check_graphql(self, request):
+        """Each search field of a GraphQL request; refused fields get mlfilter's message in
+        MLflow's GraphQL answer, the other fields their usual data."""
+        from graphql import GraphQLError
+
+        from mlfilter.mlflow_app.graphql_search import NotReadable, read_graphql, refusal
+
+        started = time.perf_counter()
+        try:
+            found_searches = read_graphql(request)
+        except (NotReadable, GraphQLError) as e:
+            # MLflow answers this one itself (a syntax error, an invalid document...)
+            log.info("%s %s not checked: %s", request.method, request.path, e)
+            return None
+        refused = {}
+        for found in found_searches.searches:
+            judged = self._judge(found.search, graphql=True)
+            if judged is None:
+                continue
+            where = f"{request.method} {request.path} field {found.key!r} ({found.field.field})"
+            blocks, message = judged
+            if self._refuses(blocks, where, message, started):
+                refused[found.key] = message
+        return refusal(found_searches, refused, HEADER) if refused else None
 
 
 def error_response(message: str):

@@ -13,12 +13,12 @@ import importlib
 import json
 from dataclasses import dataclass
 
-from mlfilter.mlflow_app.routes import Route
+from mlfilter.mlflow_app.routes import GraphQLField, Route
 
 
 @dataclass(frozen=True)
 class SearchRequest:
-    route: Route
+    route: Route | GraphQLField  # a REST route, or the GraphQL field that carried it
     filter: str
     order_by: list  # strings, or dicts for logged models (as the handler passes them on)
     view_type: object | None  # the value sent (None: not sent)

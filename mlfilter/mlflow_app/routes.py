@@ -69,3 +69,37 @@ def route_table(static_prefix: str = "") -> dict[tuple[str, str], Route]:
     """(URL rule, HTTP method) -> Route, for matching a request Flask has already routed."""
     return {(path, method): route for route in ROUTES for path in route_paths(route, static_prefix)
             for method in route.methods}
+
+
+# ---- GraphQL ------------------------------------------------------------------------------------
+# MLflow 3.17.2 serves GraphQL at <static-prefix>/graphql only (GET and POST; the UI posts there
+# too, not under /ajax-api). Two root fields of its schema (mlflow/server/graphql/) take a filter:
+# their resolvers fill the REST request message from the field's `input` and call the REST
+# handler's *_impl, which skips the handler's own page-size caps: what is left is the store's
+# (checked against a real server, tests/test_mlflow_app_graphql.py). mlflowSearchDatasets takes
+# experiment ids only.
+GRAPHQL_PATH = "/graphql"
+
+
+@dataclass(frozen=True)
+class GraphQLField:
+    api: str
+    field: str  # the root field's name in the schema
+    operations: tuple[str, ...]  # the root types that have it: "query", "mutation"
+    message: str
+    page: PageSize
+    view_field: str | None = None
+    order_dicts: bool = False
+
+
+GRAPHQL_FIELDS = (
+    GraphQLField("runs", "mlflowSearchRuns", ("query", "mutation"), "service_pb2:SearchRuns",
+                 PageSize(1, 50_000, "rejected"), view_field="run_view_type"),
+    # the SQL store takes 0 (and any size) for model versions, and rejects negative ones
+    GraphQLField("model_versions", "mlflowSearchModelVersions", ("query",),
+                 "model_registry_pb2:SearchModelVersions", PageSize(0, None, "rejected")),
+)
+
+
+def graphql_rule(static_prefix: str = "") -> str:
+    return static_prefix.rstrip("/") + GRAPHQL_PATH

@@ -88,9 +88,10 @@ class Checker:
                     self._cache.popitem(last=False)
         return report
 
-    def message(self, verdict: Verdict, fail_on: str = "error") -> str:
+    def message(self, verdict: Verdict, fail_on: str = "error", graphql: bool = False) -> str:
         """The error message the server answers with: each blocking diagnostic as the command
-        line shows it (message, caret, hint), then what MLflow would have done."""
+        line shows it (message, caret, hint), then what MLflow would have done (over GraphQL a
+        crash is no HTTP 500 but an error naming Python's exception)."""
         blocking = {Severity.ERROR} | ({Severity.WARNING} if fail_on == "warning" else set())
         blocks, first = [], None
         for report in verdict.reports:
@@ -103,7 +104,8 @@ class Checker:
         t = self.target
         where = f"MLflow {t.release} on {BACKEND_NAMES.get(t.backend, t.backend)}"
         if first is not None and first[0] == "crash":
-            said = f"{where} would fail on this search (HTTP {first[1]})"
+            how = "an internal error" if graphql else f"HTTP {first[1]}"
+            said = f"{where} would fail on this search ({how})"
         elif first is not None:
             said = f"{where} rejects this search"
         else:
