@@ -15,7 +15,6 @@ from mlfilter.rules.base import Sink, read_int, replace, too_long_for_int, value
 from mlfilter.apis import NULL_OPS
 from mlfilter.resolve import rewritten
 from mlfilter.rules.clauses import check_comparison, store_target
-from mlfilter.rules.logged_models import check_logged_model_comparison
 from mlfilter.rules.structure import check_structure
 from mlfilter.rules.suspicious import check_suspicious
 from mlfilter.transform import Transformer
@@ -161,6 +160,8 @@ def check_filter(filt: ast.Filter, spec: Api, emit: Sink) -> None:
     joined: dict[str, ast.Comparison] = {}  # entity -> a comparison with its own join
     for c in effective_comparisons(filt):
         if spec.parser == "logged_models":
+            from mlfilter.rules.logged_models import check_logged_model_comparison
+
             parsed = check_logged_model_comparison(c, spec, emit)
             if parsed is not None and parsed[0] != "attributes":
                 joins += spec.entity(parsed[0]).target.joins

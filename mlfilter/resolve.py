@@ -6,9 +6,8 @@ quotes and one pair of backticks from the key; nothing here looks at the API's n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from mlfilter.apis import Api, Entity, Target
+from mlfilter.records import record
 
 
 def strip_quotes(value: str) -> str:
@@ -25,7 +24,7 @@ def trim_backticks(value: str) -> str:
     return value
 
 
-@dataclass(frozen=True)
+@record
 class Resolved:
     """What MLflow makes of an identifier; `problem` names the first reason it rejects it."""
 
