@@ -7,6 +7,7 @@ import re
 
 from mlfilter import ast
 from mlfilter.apis import Api, get_api
+from mlfilter.versions import default_version
 from mlfilter.diagnostics import Report, Span, sort_diagnostics
 from mlfilter.errors import FilterError, MlfilterError  # noqa: F401 (re-exported)
 from mlfilter.grouping import effective_comparisons
@@ -16,7 +17,7 @@ from mlfilter.apis import NULL_OPS
 from mlfilter.records import replace as with_fields
 from mlfilter.resolve import resolve, rewritten
 from mlfilter.rules.clauses import check_comparison, store_target
-from mlfilter.rules.plain import plain_facts
+from mlfilter.rules.plain import plain_facts, plain_query
 from mlfilter.rules.structure import check_structure
 from mlfilter.rules.suspicious import check_suspicious
 
@@ -29,6 +30,9 @@ FAST_PARSE = SKIP_PLAIN = True
 # And a third: a release change that alters only entities the filter does not use is not
 # re-checked for version hints (`_reads_alike`).
 SKIP_SAME = True
+# And the fourth: a filter of plain comparisons joined with AND gets its report from one scan
+# of the text (`_direct`), without an AST.
+DIRECT = True
 
 
 def check(filter_string, api: str | Api = "runs", schema=None, experiment_ids=None,
@@ -46,12 +50,16 @@ def check(filter_string, api: str | Api = "runs", schema=None, experiment_ids=No
         mlflow_version = mlflow_version or schema.mlflow_line
         backend = backend or schema.backend
     spec = target_api(api, mlflow_version, backend)
+    if DIRECT and schema is None and filter_string.__class__ is str and spec.available:
+        report = _direct(filter_string, spec)
+        if report is not None:
+            return report
     text, items, filt = _filter_items(filter_string, spec, schema, experiment_ids, view_type)
     if filt is not None:
         found = items
 
         def rerun(other: Api) -> list:
-            if schema is None and SKIP_SAME and _reads_alike(filt, spec, other):
+            if schema is None and SKIP_SAME and _reads_alike(_keys(filt), spec, other):
                 return found  # what check_filter would find again (tests/test_fast_path.py)
             return _recheck(filt, other)
 
@@ -59,19 +67,63 @@ def check(filter_string, api: str | Api = "runs", schema=None, experiment_ids=No
     return _report(text, spec, items)
 
 
-def _reads_alike(filt: ast.Filter, spec: Api, other: Api) -> bool:
+def _direct(text: str, spec: Api) -> Report | None:
+    """The report of a filter of plain comparisons joined with AND, from one scan of its text
+    (mlfilter.rules.plain.plain_query) and the query's own rules; None for any other filter."""
+    scanned = _scan(text, spec)
+    if scanned is None:
+        return None
+    found, keys = scanned
+    if not found:
+        return _report(text, spec, found)
+
+    def rerun(other: Api) -> list:
+        if SKIP_SAME and _reads_alike(keys, spec, other):
+            return found
+        again = _scan(text, other) if other.available else None
+        if again is None:
+            return _recheck(_parse_into(text, spec, Sink()), other)
+        return again[0]
+
+    return _report(text, spec, _with_version_hints(found, spec, rerun))
+
+
+def _scan(text: str, spec: Api) -> tuple[list, list[str]] | None:
+    """(diagnostics, keys) of a filter of comparisons joined with AND, found in one scan: what
+    check_filter finds on its AST (the same comparisons, in the same order, each through
+    _check_comparison), without building the AST of the plain ones."""
+    emit = Sink()
+    q = _Query()
+    keys = plain_query(text, spec, q, _count,
+                       lambda c: _check_comparison(c, spec, emit, q), MAX_NESTING)
+    if keys is None:
+        return None
+    _span_bound(q.bounds, q.spans, spec, emit)
+    check_query(text, spec, q.joins, q.wheres, q.joined, emit)
+    return emit.items, keys
+
+
+def _keys(filt: ast.Filter) -> list[str] | None:
+    """The keys of a filter's comparisons as written; None if one is not a name."""
+    keys = []
+    for c in effective_comparisons(filt):
+        if c.left.__class__ is not ast.Name:
+            return None
+        keys.append(c.left.text)
+    return keys
+
+
+def _reads_alike(keys: list[str] | None, spec: Api, other: Api) -> bool:
     """Whether `other` (`spec` with one release change taken the other way) differs from
-    `spec` only in entities that no comparison of `filt` uses, so that checking against it
+    `spec` only in entities that none of the filter's `keys` uses, so that checking against it
     finds exactly what `spec` found."""
     differ = _entity_differences(spec, other)
-    if differ is None or spec.parser != "search_utils" or spec.rewrites:
+    if differ is None or spec.parser != "search_utils" or spec.rewrites or keys is None:
         return False
     if not differ:
         return True
-    for c in effective_comparisons(filt):
-        if c.left.__class__ is not ast.Name:
-            return False
-        res, again = resolve(spec, c.left.text), resolve(other, c.left.text)
+    for key in keys:
+        res, again = resolve(spec, key), resolve(other, key)
         if res.entity is None or again.entity is None or res.entity.name in differ \
                 or again.entity.name != res.entity.name:
             return False
@@ -140,7 +192,20 @@ def target_api(api: str | Api, mlflow_version: str | None = None,
         if mlflow_version is None and backend is None:
             return api
         api = api.name
-    return get_api(api, mlflow_version, backend)
+    if api.__class__ is not str:
+        return get_api(api, mlflow_version, backend)
+    # the default release can change (MLFILTER_MLFLOW_VERSION): it is part of the key
+    key = (api, default_version() if mlflow_version is None else mlflow_version, backend)
+    spec = _TARGETS.get(key)
+    if spec is None:
+        spec = get_api(api, key[1], backend)
+        if len(_TARGETS) > 256:
+            _TARGETS.clear()
+        _TARGETS[key] = spec
+    return spec
+
+
+_TARGETS: dict = {}
 
 
 def _report(text: str, spec: Api, items, kind: str = "filter") -> Report:
@@ -208,50 +273,70 @@ def parse_tree(filter_string: str, api: str | Api = "runs") -> ast.Filter:
     return filt
 
 
+class _Query:
+    """What the comparisons add up to in the query MLflow builds."""
+
+    __slots__ = ("joins", "wheres", "joined", "bounds", "spans")
+
+    def __init__(self):
+        self.joins = self.wheres = 0
+        self.joined: dict[str, Span] = {}  # entity -> a comparison with its own join
+        self.bounds: list = []  # span search bounds (traces' timestamp)
+        self.spans = False  # a span filter
+
+
 def check_filter(filt: ast.Filter, spec: Api, emit: Sink) -> None:
     check_structure(filt, emit)
-    joins = wheres = 0
-    bounds, spans = [], False
-    joined: dict[str, ast.Comparison] = {}  # entity -> a comparison with its own join
+    q = _Query()
     for c in effective_comparisons(filt):
-        if spec.parser == "logged_models":
-            from mlfilter.rules.logged_models import check_logged_model_comparison
+        _check_comparison(c, spec, emit, q)
+    _span_bound(q.bounds, q.spans, spec, emit)
+    check_query(filt.text, spec, q.joins, q.wheres, q.joined, emit)
 
-            parsed = check_logged_model_comparison(c, spec, emit)
-            if parsed is not None and parsed[0] != "attributes":
-                joins += spec.entity(parsed[0]).target.joins
-            elif parsed is not None:
-                wheres += 1
-            continue
-        facts = plain_facts(c, spec) if SKIP_PLAIN else None
-        if facts is not None:  # no rule applies: only its share of the query counts
-            join, entity = facts
-            joins += join
-            if join:
-                joined.setdefault(entity, c)
-            wheres += join == 0
-            continue
-        res = check_comparison(c, spec, emit)
-        if res is not None and c.op is not None:
-            join = 0 if c.op.canonical in NULL_OPS else store_target(spec, res).joins
-            joins += join
-            if join:
-                joined.setdefault(res.entity.name, c)
-            wheres += join == 0  # a condition without its own join goes to the WHERE clause
-            check_suspicious(c, spec, res, emit)
-            spans = spans or rewritten(spec, res.entity, res.key)[0] == "span"  # `text` too
-            if res.target is not None and res.target.span_bound and c.op.canonical in (">", ">="):
-                bounds.append(c.right)
-    _span_bound(bounds, spans, spec, emit)
+
+def _check_comparison(c: ast.Comparison, spec: Api, emit: Sink, q: _Query) -> None:
+    if spec.parser == "logged_models":
+        from mlfilter.rules.logged_models import check_logged_model_comparison
+
+        parsed = check_logged_model_comparison(c, spec, emit)
+        if parsed is not None and parsed[0] != "attributes":
+            q.joins += spec.entity(parsed[0]).target.joins
+        elif parsed is not None:
+            q.wheres += 1
+        return
+    facts = plain_facts(c, spec) if SKIP_PLAIN else None
+    if facts is not None:  # no rule applies: only its share of the query counts
+        _count(q, *facts, c.span)
+        return
+    res = check_comparison(c, spec, emit)
+    if res is not None and c.op is not None:
+        join = 0 if c.op.canonical in NULL_OPS else store_target(spec, res).joins
+        _count(q, join, res.entity.name, c.span)
+        check_suspicious(c, spec, res, emit)
+        q.spans = q.spans or rewritten(spec, res.entity, res.key)[0] == "span"  # `text` too
+        if res.target is not None and res.target.span_bound and c.op.canonical in (">", ">="):
+            q.bounds.append(c.right)
+
+
+def _count(q: _Query, join: int, entity: str, span: Span) -> None:
+    q.joins += join
+    if join:
+        q.joined.setdefault(entity, span)
+    else:
+        q.wheres += 1  # a condition without its own join goes to the WHERE clause
+
+
+def check_query(text: str, spec: Api, joins: int, wheres: int, joined: dict[str, Span],
+                emit: Sink) -> None:
+    """What the whole query meets: its joins, its WHERE clause, the text's encoding."""
     if spec.dataset_join_crash and "dataset" in joined and len(joined) > 1:
-        c = joined["dataset"]
-        emit("MF239", c.span, f"MLflow {spec.version} crashes (HTTP 503) joining a dataset "
+        emit("MF239", joined["dataset"], f"MLflow {spec.version} crashes (HTTP 503) joining a dataset "
              "condition with a metric, param or tag condition", "search by dataset and by the "
              "other conditions separately, or upgrade to MLflow 3")
     if not any(d.severity.value == "error" for d in emit.items):
-        _surrogate(filt.text, emit)
+        _surrogate(text, emit)
     if spec.max_where_conditions is not None and wheres > spec.max_where_conditions:
-        emit("MF238", Span(0, len(filt.text)),
+        emit("MF238", Span(0, len(text)),
              f"this search has {wheres} conditions in its WHERE clause; SQLite's expression depth "
              f"allows {spec.max_where_conditions} here, so MLflow fails (HTTP 503)",
              "use IN lists, or split it into several searches")
@@ -260,7 +345,7 @@ def check_filter(filt: ast.Filter, spec: Api, emit: Sink) -> None:
         from mlfilter.versions import BACKEND_NAMES
 
         db = BACKEND_NAMES[spec.backend]
-        emit("MF235", Span(0, len(filt.text)),
+        emit("MF235", Span(0, len(text)),
              f"this search joins {1 + joins} tables; {db} allows {spec.join_limit}, so "
              f"MLflow fails (HTTP {http_status('MF235')}) on a {db} store",
              "split it into several searches with fewer metric, param, tag or dataset conditions")
@@ -274,6 +359,8 @@ def _span_bound(bounds, spans: bool, spec: Api, emit: Sink) -> None:
     """search_traces keeps the largest `timestamp_ms >` bound to prune spans: a quoted bound
     beside a span filter (str - int) or beside a numeric bound (max of str and int) fails, and
     an integer bound far in the past leaves 64 bits once turned into nanoseconds."""
+    if not bounds:
+        return
     from mlfilter.rules.clauses import INT64_MAX, INT64_MIN, integer_overflow
 
     texts = [v for v in bounds if value_class(v) == "string"]

@@ -188,6 +188,8 @@ def _flatten_fix(source: str, fix: Fix) -> dict:
 
 def sort_diagnostics(diags: list[Diagnostic]) -> tuple[Diagnostic, ...]:
     """Sorted by position, errors first at one position; exact duplicates dropped."""
+    if not diags:
+        return ()
     seen = set()
     unique = []
     for d in diags:

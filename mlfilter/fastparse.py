@@ -27,7 +27,7 @@ _FLOAT = r"-?\d+(?:\.\d+)?[eE]-?\d+|-?\d+\.\d+"
 _INT = r"-?\d+"
 
 _KEY = rf"{_WORD}(?:\.{_WORD})*(?:\.{_BACKTICKED})?"
-_CLAUSE = re.compile(
+CLAUSE = _CLAUSE = re.compile(
     rf"""
     (?P<compare>
       (?P<key>{_KEY})
@@ -55,7 +55,7 @@ _CLAUSE = re.compile(
 )
 # What may follow a clause: AND or OR between two clauses, or the end of the text. (A word or a
 # number ends at a space or the end: nothing may stick to it.)
-_AFTER = re.compile(r"\s+(?:(?P<and>and)|or)\s+(?=\S)|\s*\Z", re.IGNORECASE)
+AFTER = _AFTER = re.compile(r"\s+(?:(?P<and>and)|or)\s+(?=\S)|\s*\Z", re.IGNORECASE)
 _SEGMENT = re.compile(rf"{_BACKTICKED}|{_WORD}")
 _LIST_ITEM = re.compile(_STRING)
 _LEADING_SPACE = re.compile(r"\s*")
@@ -82,7 +82,7 @@ def parse_simple(text: str, api: str, max_nots: int) -> ast.Filter | None:
         m = match(text, pos)
         if m is None:
             return None
-        c = _comparison(text, m)
+        c = comparison(text, m)
         if c is None:
             return None
         if c.op is not None and c.op.canonical == "NOT IN":
@@ -104,24 +104,41 @@ def parse_simple(text: str, api: str, max_nots: int) -> ast.Filter | None:
     return ast.Filter(text, root, (), api, ())
 
 
+_PARTS: dict[str, tuple[str, ...] | None] = {}
+
+
+def name_parts(key: str) -> tuple[str, ...] | None:
+    """The segments of a key matched by CLAUSE, as the lexer splits them; None when the lexer
+    reads it otherwise (a keyword token, a name it marks as holding a keyword)."""
+    if key in _PARTS:
+        return _PARTS[key]
+    if "." not in key:
+        upper = key.upper()
+        parts = None if upper in KEYWORDS or upper in _TOKEN_WORDS else (key,)
+    else:
+        parts = tuple(_SEGMENT.findall(key))
+        # the lexer marks a keyword after a dot (`tags.from`)
+        if parts[0].upper() in _TOKEN_WORDS or any(p.upper() in AFTER_DOT_KEYWORDS
+                                                    for p in parts[1:]):
+            parts = None
+    if len(key) <= 200:  # (a giant key is not kept)
+        if len(_PARTS) >= 4096:
+            _PARTS.clear()
+        _PARTS[key] = parts
+    return parts
+
+
 def _name(text: str, m: re.Match, group: str) -> ast.Name | None:
     start, end = m.span(group)
     key = text[start:end]
-    if "." not in key:
-        upper = key.upper()
-        if upper in KEYWORDS or upper in _TOKEN_WORDS:
-            return None
-        return ast.Name(key, (key,), Span(start, end), False)
-    parts = tuple(_SEGMENT.findall(key))
-    if parts[0].upper() in _TOKEN_WORDS:
+    parts = name_parts(key)
+    if parts is None:
         return None
-    for part in parts[1:]:
-        if part.upper() in AFTER_DOT_KEYWORDS:  # the lexer marks the name (`tags.from`)
-            return None
     return ast.Name(key, parts, Span(start, end), False)
 
 
-def _comparison(text: str, m: re.Match) -> ast.Comparison | None:
+def comparison(text: str, m: re.Match) -> ast.Comparison | None:
+    """The comparison a CLAUSE match stands for (None: one the lexer reads otherwise)."""
     kind = m.lastgroup  # the group of the alternative that matched closes last
     if kind == "compare":
         left = _name(text, m, "key")

@@ -40,6 +40,7 @@ class Resolved:
 # held while its memo is, so its id is not reused meanwhile; both memos are bounded.
 _MEMOS: dict[int, tuple[Api, dict, dict, dict]] = {}
 _MAX_TABLES, _MAX_KEYS = 64, 4096
+_MAX_TEXT = 200  # longer keys are not kept (a 1 MB key is read once)
 
 
 def _memos(api: Api) -> tuple[Api, dict, dict, dict]:
@@ -61,6 +62,8 @@ def memo_of(api: Api) -> dict:
 
 def resolve(api: Api, text: str) -> Resolved:
     """What MLflow makes of the identifier `text` under table `api` (memoized per table)."""
+    if len(text) > _MAX_TEXT:
+        return _resolve(api, text)
     memo = _memos(api)[1]
     res = memo.get(text)
     if res is None:
@@ -105,6 +108,8 @@ def key_target(entity: Entity, key: str) -> Target | None:
 def rewritten(api: Api, entity: Entity, key: str) -> tuple[str, str, Target | None]:
     """MLflow's post-parse key rewrite (traces: `name` -> tag `mlflow.traceName`, ...), and the
     attribute whose store rules then apply. Returns (type, key, store target or None)."""
+    if len(key) > _MAX_TEXT:
+        return _rewritten(api, entity, key)
     memo = _memos(api)[2]
     found = memo.get((entity.name, key))
     if found is None:

@@ -1,9 +1,10 @@
 """The checker's shortcuts change no report.
 
-mlfilter/checker.py takes three shortcuts for speed: the common filter is parsed in one scan
+mlfilter/checker.py takes four shortcuts for speed: the common filter is parsed in one scan
 (mlfilter/fastparse.py) instead of lexer -> LALR -> transform; comparisons no rule applies to skip
-the rules (mlfilter/rules/plain.py); and a release change that alters only entities the filter
-does not use is not re-checked for version hints. Here the same filters are checked with and
+the rules (mlfilter/rules/plain.py); a filter made only of those gets its report from one scan
+of its text, with no AST (plain_query); and a release change that alters only entities the
+filter does not use is not re-checked for version hints. Here the same filters are checked with and
 without them, for every API, release and database: the reports (verdict, every diagnostic,
 span, hint and fix) and the ASTs must be equal. The golden cases below also pin which filters
 take the fast parse, so that the shortcuts cannot silently stop being taken.
@@ -28,7 +29,7 @@ from mlfilter.transform import Transformer
 TARGETS = [(line, db) for line in ("2.22", "3.17", "3.18")
            for db in ("sqlite", "postgresql", "mysql", "mssql")]
 SETTINGS = examples_settings("MLFILTER_EXAMPLES", 150)
-SHORTCUTS = ("FAST_PARSE", "SKIP_PLAIN", "SKIP_SAME")
+SHORTCUTS = ("FAST_PARSE", "SKIP_PLAIN", "SKIP_SAME", "DIRECT")
 
 
 def full_parse(text: str, api: str = "runs"):
@@ -147,6 +148,14 @@ REPORTS = FAST + SLOW + [
     "attributes.foo = 'x'",
     "attributes.status = 'DONE'",
     "attributes.start_time > 1700000000",  # seconds (MF303)
+    "attributes.start_time > 1700000000000 AND attributes.status = 'RUNNING'",  # plain
+    "attributes.status LIKE 'RUN%'",
+    "attributes.end_time < 99999999999999999999",  # past 64 bits (MF233)
+    "attributes.run_id IN ('a', \"b\") AND run_id NOT IN ('c')",  # plain
+    "run_id IN ('a', 1)",  # MF213
+    "run_id IN ('A')",  # MF319 on 2.22
+    "run_id = ('a')",
+    " AND ".join(["run_id NOT IN ('a')"] * 60 + ["run_id NOT IN ('a', 1)"] * 41),  # MF002
     " AND ".join(f"metrics.m{i} > 1" for i in range(70)),  # past SQLite's join limit
     " AND ".join(f"attributes.user_id = 'u{i}'" for i in range(1000)),  # past the WHERE limit
     "datasets.name = 'a' AND metrics.m > 1",  # MF239 on 2.22
