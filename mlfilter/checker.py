@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from mlfilter import ast
-from mlfilter.apis import Api, get_api
+from mlfilter.apis import _NO_KEYS, Api, get_api
 from mlfilter.versions import default_version
 from mlfilter.diagnostics import Report, Span, sort_diagnostics
 from mlfilter.errors import FilterError, MlfilterError  # noqa: F401 (re-exported)
@@ -115,8 +115,8 @@ def _keys(filt: ast.Filter) -> list[str] | None:
 
 def _reads_alike(keys: list[str] | None, spec: Api, other: Api) -> bool:
     """Whether `other` (`spec` with one release change taken the other way) differs from
-    `spec` only in entities that none of the filter's `keys` uses, so that checking against it
-    finds exactly what `spec` found."""
+    `spec` only in entities, or keys of an entity, that none of the filter's `keys` uses, so
+    that checking against it finds exactly what `spec` found."""
     differ = _entity_differences(spec, other)
     if differ is None or spec.parser != "search_utils" or spec.rewrites or keys is None:
         return False
@@ -124,18 +124,22 @@ def _reads_alike(keys: list[str] | None, spec: Api, other: Api) -> bool:
         return True
     for key in keys:
         res, again = resolve(spec, key), resolve(other, key)
-        if res.entity is None or again.entity is None or res.entity.name in differ \
-                or again.entity.name != res.entity.name:
+        if res.entity is None or again.entity is None or again.entity.name != res.entity.name:
             return False
+        if res.entity.name in differ:
+            changed = differ[res.entity.name]
+            if changed is None or res.key in changed:
+                return False
     return True
 
 
 _DIFFERENCES: dict = {}
 
 
-def _entity_differences(spec: Api, other: Api) -> frozenset[str] | None:
-    """Names of the entities two tables hold differently; None when they differ otherwise
-    (any field of the Api, or which entities there are)."""
+def _entity_differences(spec: Api, other: Api) -> dict[str, frozenset[str] | None] | None:
+    """The entities two tables hold differently: name -> the keys whose targets differ, or None
+    when the entity differs otherwise. None when the tables differ otherwise (any field of the
+    Api, or which entities there are)."""
     key = (id(spec), id(other))
     entry = _DIFFERENCES.get(key)
     if entry is None or entry[0] is not spec or entry[1] is not other:
@@ -144,11 +148,20 @@ def _entity_differences(spec: Api, other: Api) -> frozenset[str] | None:
                 with_fields(spec, entities=()) != with_fields(other, entities=()):
             differ = None
         else:
-            differ = frozenset(a.name for a, b in zip(spec.entities, other.entities) if a != b)
+            differ = {a.name: _key_differences(a, b)
+                      for a, b in zip(spec.entities, other.entities) if a != b}
         if len(_DIFFERENCES) > 256:
             _DIFFERENCES.clear()
         entry = _DIFFERENCES[key] = (spec, other, differ)
     return entry[2]
+
+
+def _key_differences(a, b) -> frozenset[str] | None:
+    """The keys whose targets differ between two versions of an entity; None when more differs
+    (its other fields, or which keys it has)."""
+    if list(a.keys) != list(b.keys) or with_fields(a, keys=_NO_KEYS) != with_fields(b, keys=_NO_KEYS):
+        return None
+    return frozenset(k for k in a.keys if a.keys[k] != b.keys[k])
 
 
 def _recheck(filt: ast.Filter, spec: Api) -> list:
