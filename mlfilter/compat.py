@@ -12,7 +12,7 @@ import re
 
 from mlfilter.apis import Api, api_for, api_name
 from mlfilter.diagnostics import Diagnostic, Severity
-from mlfilter.records import record, replace
+from mlfilter.records import fields as record_fields, record, replace
 from mlfilter.versions import (
     BACKEND_NAMES,
     BACKENDS,
@@ -167,7 +167,7 @@ class CompatReport:
         first, why = self.first_release()
         return {"source": self.source, "api": self.api, "kind": self.kind,
                 "first_accepted": first, "changes": why,
-                "cells": [c.__dict__ for c in self.cells]}
+                "cells": [{n: getattr(c, n) for n in record_fields(c)} for c in self.cells]}
 
     def __str__(self) -> str:
         return render_compat(self)
