@@ -12,9 +12,11 @@ mlflow/store/tracking/sqlalchemy_store.py and mlflow/store/model_registry/sqlalc
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any
+
+from mlfilter.records import record, replace
+
+_NO_KEYS = MappingProxyType({})  # the default of a mapping field (shared: it is read-only)
 
 # Comparators, in MLflow's upper-case spelling.
 NUMERIC_OPS = frozenset({"=", "!=", "<", "<=", ">", ">="})
@@ -30,7 +32,7 @@ STR, INT, FLOAT, LIST = "string", "int", "float", "list"
 NUMBERS = frozenset({INT, FLOAT})
 
 
-@dataclass(frozen=True)
+@record
 class Target:
     """How MLflow treats the keys of one kind (all params, or the attribute `status`)."""
 
@@ -60,24 +62,24 @@ class Target:
     span_bound: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class Entity:
     """One entity type of an API: its prefixes and its keys (a fixed set, or any key)."""
 
     name: str  # MLflow's `type` in the parser output
     prefixes: tuple[str, ...]
     target: Target | None = None  # any key (params, tags, metrics)
-    keys: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    keys: MappingProxyType = _NO_KEYS
     pattern_keys: tuple[tuple[str, Target], ...] = ()  # key prefix -> target (span.attributes.)
     # keys of an any-key entity that the store treats specially (traces' analytics metadata)
-    reserved_keys: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    reserved_keys: MappingProxyType = _NO_KEYS
     empty_key_ok: bool = True
     # the store, not the parser, checks its keys (while building the query, after every value
     # has been read)
     keys_checked_by_store: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class OrderBy:
     """order_by rules of an API (string entries, except logged models)."""
 
@@ -90,7 +92,7 @@ class OrderBy:
     crash_keys: frozenset[str] = frozenset()  # keys MLflow accepts and then crashes on (500)
 
 
-@dataclass(frozen=True)
+@record
 class Api:
     name: str
     mlflow_call: str
@@ -102,10 +104,10 @@ class Api:
     upper_ops_in_output: bool  # registry parsers upper-case the comparator
     nulls_crash: bool = False  # any IS [NOT] NULL makes the parser crash (500), whatever the key
     # Keys MLflow rewrites after parsing (traces): lower-cased key -> (new type or None, new key).
-    rewrites: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    rewrites: MappingProxyType = _NO_KEYS
     rewrite_skips: tuple[str, ...] = ()  # entity types the rewrite leaves alone
     # Bare keys sqlparse reads as keywords but MLflow still accepts, with the value class they need.
-    keyword_keys: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    keyword_keys: MappingProxyType = _NO_KEYS
     order_by: OrderBy | None = None
     max_results: int | None = None
     view_type: bool = False
@@ -520,7 +522,7 @@ def get_api(name: str, mlflow_version: str | None = None, backend: str | None = 
 
 # ---- versions and backends: how the tables above differ by release and by database ----------
 
-@dataclass(frozen=True)
+@record
 class Edit:
     """One edit of a table. `entity` None edits the Api (or, with `order_by`, its OrderBy);
     `keys` None edits the Entity itself, "*" every target of the entity (its keys and its
@@ -529,7 +531,7 @@ class Edit:
 
     entity: str | None = None
     keys: tuple[str, ...] | str | None = None
-    fields: tuple[tuple[str, Any], ...] = ()
+    fields: tuple[tuple[str, object], ...] = ()
     drop: bool = False
     order_by: bool = False
     patterns: bool = False  # edit only the entity's pattern keys (`span.attributes.<name>`)
@@ -569,14 +571,14 @@ class Edit:
         return replace(e, keys=keys, target=target, pattern_keys=patterns)
 
 
-@dataclass(frozen=True)
+@record
 class Without:
     """A field value of an Edit: the current set minus these members."""
 
     items: frozenset
 
 
-@dataclass(frozen=True)
+@record
 class Plus:
     """A field value of an Edit: the current set and these members."""
 
@@ -626,7 +628,7 @@ def drop_entity(entity: str) -> Edit:
     return Edit(entity, drop=True)
 
 
-@dataclass(frozen=True)
+@record
 class Change:
     """What one MLflow release changed in a search API. The tables above hold the newer
     behaviour; `before` edits them into the older one, for every release before `since`."""
@@ -643,7 +645,7 @@ class Change:
     bisected: bool = True
 
 
-@dataclass(frozen=True)
+@record
 class BackendFact:
     """How one database changes a verdict, as edits of the tables."""
 

@@ -1,4 +1,4 @@
-"""The filter AST: small frozen dataclasses with exact source spans.
+"""The filter AST: small frozen records (mlfilter.records) with exact source spans.
 
 Nodes hold what was written (keys and values keep their quotes) so that the checker can apply
 each API's reading of them, and so that printing gives back a filter MLflow reads the same way.
@@ -7,12 +7,11 @@ Rules are functions over these nodes; nodes have no behaviour beyond small prope
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from mlfilter.diagnostics import Span
+from mlfilter.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Name:
     """An identifier as written: `metrics.loss`, ``tags.`my key` ``, `"status"`, `run_id`."""
 
@@ -26,7 +25,7 @@ class Name:
         return self.text.split(".", 1)[0] if "." in self.text else None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class String:
     text: str  # with its quotes
     span: Span
@@ -41,27 +40,27 @@ class String:
         return self.text[1:-1]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Number:
     text: str
     kind: str  # "INT", "FLOAT" or "HEX" (sqlparse's number classes)
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Null:
     text: str
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ListValue:
     text: str  # the whole parenthesised text, which MLflow hands to ast.literal_eval
     items: tuple[Operand, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Arith:
     """`a-b`, `x || y`: text sqlparse groups into one operand (an "Operation")."""
 
@@ -72,7 +71,7 @@ class Arith:
 Operand = Name | String | Number | Null | ListValue | Arith
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Operator:
     text: str  # as written: "=", "like", "NOT IN", "IS NOT NULL"
     span: Span
@@ -83,7 +82,7 @@ def operator(text: str, span: Span) -> Operator:
     return Operator(text, span, " ".join(text.upper().split()))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Comparison:
     """`left op right`; `right` is None for IS [NOT] NULL and `op` is None when it is missing."""
 
@@ -93,25 +92,25 @@ class Comparison:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class And:
     items: tuple[Expr, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Or:
     items: tuple[Expr, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Not:
     item: Expr
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Group:
     item: Expr
     span: Span
@@ -120,7 +119,7 @@ class Group:
 Expr = Comparison | And | Or | Not | Group
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Filter:
     """A whole filter string. `stray_ands` are the spans of ANDs that join nothing."""
 
@@ -156,7 +155,7 @@ class Filter:
         pretty(filter_text(self), p, cycle)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OrderEntry:
     key: Operand
     direction: str | None

@@ -5,23 +5,34 @@ from __future__ import annotations
 
 import re
 
-from mlfilter import ast, lalr
-from mlfilter.apis import Api, get_api
+from mlfilter import ast
+from mlfilter.apis import _NO_KEYS, Api, get_api
+from mlfilter.versions import default_version
 from mlfilter.diagnostics import Report, Span, sort_diagnostics
 from mlfilter.errors import FilterError, MlfilterError  # noqa: F401 (re-exported)
 from mlfilter.grouping import effective_comparisons
-from mlfilter.lexer import number_after_dot, sqlparse_token_count, tokenize
+from mlfilter.fastparse import parse_simple
 from mlfilter.rules.base import Sink, read_int, replace, too_long_for_int, value_class
 from mlfilter.apis import NULL_OPS
-from mlfilter.resolve import rewritten
+from mlfilter.records import replace as with_fields
+from mlfilter.resolve import resolve, rewritten
 from mlfilter.rules.clauses import check_comparison, store_target
-from mlfilter.rules.logged_models import check_logged_model_comparison
+from mlfilter.rules.plain import plain_facts, plain_query
 from mlfilter.rules.structure import check_structure
 from mlfilter.rules.suspicious import check_suspicious
-from mlfilter.transform import Transformer
 
 MAX_NESTING = 100  # MLflow takes no parentheses at all; deeper input is not a filter
 SQLPARSE_MAX_TOKENS = 10_000  # sqlparse.engine.grouping.MAX_GROUPING_TOKENS
+# The two shortcuts (tests/test_fast_path.py turns them off to compare): parse the common filter
+# in one scan (mlfilter.fastparse), skip the rules for comparisons none applies to
+# (mlfilter.rules.plain). Neither changes a report.
+FAST_PARSE = SKIP_PLAIN = True
+# And a third: a release change that alters only entities the filter does not use is not
+# re-checked for version hints (`_reads_alike`).
+SKIP_SAME = True
+# And the fourth: a filter of plain comparisons joined with AND gets its report from one scan
+# of the text (`_direct`), without an AST.
+DIRECT = True
 
 
 def check(filter_string, api: str | Api = "runs", schema=None, experiment_ids=None,
@@ -39,10 +50,118 @@ def check(filter_string, api: str | Api = "runs", schema=None, experiment_ids=No
         mlflow_version = mlflow_version or schema.mlflow_line
         backend = backend or schema.backend
     spec = target_api(api, mlflow_version, backend)
+    if DIRECT and schema is None and filter_string.__class__ is str and spec.available:
+        report = _direct(filter_string, spec)
+        if report is not None:
+            return report
     text, items, filt = _filter_items(filter_string, spec, schema, experiment_ids, view_type)
     if filt is not None:
-        items = _with_version_hints(items, spec, lambda other: _recheck(filt, other))
+        found = items
+
+        def rerun(other: Api) -> list:
+            if schema is None and SKIP_SAME and _reads_alike(_keys(filt), spec, other):
+                return found  # what check_filter would find again (tests/test_fast_path.py)
+            return _recheck(filt, other)
+
+        items = _with_version_hints(items, spec, rerun)
     return _report(text, spec, items)
+
+
+def _direct(text: str, spec: Api) -> Report | None:
+    """The report of a filter of plain comparisons joined with AND, from one scan of its text
+    (mlfilter.rules.plain.plain_query) and the query's own rules; None for any other filter."""
+    scanned = _scan(text, spec)
+    if scanned is None:
+        return None
+    found, keys = scanned
+    if not found:
+        return _report(text, spec, found)
+
+    def rerun(other: Api) -> list:
+        if SKIP_SAME and _reads_alike(keys, spec, other):
+            return found
+        again = _scan(text, other) if other.available else None
+        if again is None:
+            return _recheck(_parse_into(text, spec, Sink()), other)
+        return again[0]
+
+    return _report(text, spec, _with_version_hints(found, spec, rerun))
+
+
+def _scan(text: str, spec: Api) -> tuple[list, list[str]] | None:
+    """(diagnostics, keys) of a filter of comparisons joined with AND, found in one scan: what
+    check_filter finds on its AST (the same comparisons, in the same order, each through
+    _check_comparison), without building the AST of the plain ones."""
+    emit = Sink()
+    q = _Query()
+    keys = plain_query(text, spec, q, _count,
+                       lambda c: _check_comparison(c, spec, emit, q), MAX_NESTING)
+    if keys is None:
+        return None
+    _span_bound(q.bounds, q.spans, spec, emit)
+    check_query(text, spec, q.joins, q.wheres, q.joined, emit)
+    return emit.items, keys
+
+
+def _keys(filt: ast.Filter) -> list[str] | None:
+    """The keys of a filter's comparisons as written; None if one is not a name."""
+    keys = []
+    for c in effective_comparisons(filt):
+        if c.left.__class__ is not ast.Name:
+            return None
+        keys.append(c.left.text)
+    return keys
+
+
+def _reads_alike(keys: list[str] | None, spec: Api, other: Api) -> bool:
+    """Whether `other` (`spec` with one release change taken the other way) differs from
+    `spec` only in entities, or keys of an entity, that none of the filter's `keys` uses, so
+    that checking against it finds exactly what `spec` found."""
+    differ = _entity_differences(spec, other)
+    if differ is None or spec.parser != "search_utils" or spec.rewrites or keys is None:
+        return False
+    if not differ:
+        return True
+    for key in keys:
+        res, again = resolve(spec, key), resolve(other, key)
+        if res.entity is None or again.entity is None or again.entity.name != res.entity.name:
+            return False
+        if res.entity.name in differ:
+            changed = differ[res.entity.name]
+            if changed is None or res.key in changed:
+                return False
+    return True
+
+
+_DIFFERENCES: dict = {}
+
+
+def _entity_differences(spec: Api, other: Api) -> dict[str, frozenset[str] | None] | None:
+    """The entities two tables hold differently: name -> the keys whose targets differ, or None
+    when the entity differs otherwise. None when the tables differ otherwise (any field of the
+    Api, or which entities there are)."""
+    key = (id(spec), id(other))
+    entry = _DIFFERENCES.get(key)
+    if entry is None or entry[0] is not spec or entry[1] is not other:
+        names = [e.name for e in spec.entities]
+        if names != [e.name for e in other.entities] or \
+                with_fields(spec, entities=()) != with_fields(other, entities=()):
+            differ = None
+        else:
+            differ = {a.name: _key_differences(a, b)
+                      for a, b in zip(spec.entities, other.entities) if a != b}
+        if len(_DIFFERENCES) > 256:
+            _DIFFERENCES.clear()
+        entry = _DIFFERENCES[key] = (spec, other, differ)
+    return entry[2]
+
+
+def _key_differences(a, b) -> frozenset[str] | None:
+    """The keys whose targets differ between two versions of an entity; None when more differs
+    (its other fields, or which keys it has)."""
+    if list(a.keys) != list(b.keys) or with_fields(a, keys=_NO_KEYS) != with_fields(b, keys=_NO_KEYS):
+        return None
+    return frozenset(k for k in a.keys if a.keys[k] != b.keys[k])
 
 
 def _recheck(filt: ast.Filter, spec: Api) -> list:
@@ -86,7 +205,20 @@ def target_api(api: str | Api, mlflow_version: str | None = None,
         if mlflow_version is None and backend is None:
             return api
         api = api.name
-    return get_api(api, mlflow_version, backend)
+    if api.__class__ is not str:
+        return get_api(api, mlflow_version, backend)
+    # the default release can change (MLFILTER_MLFLOW_VERSION): it is part of the key
+    key = (api, default_version() if mlflow_version is None else mlflow_version, backend)
+    spec = _TARGETS.get(key)
+    if spec is None:
+        spec = get_api(api, key[1], backend)
+        if len(_TARGETS) > 256:
+            _TARGETS.clear()
+        _TARGETS[key] = spec
+    return spec
+
+
+_TARGETS: dict = {}
 
 
 def _report(text: str, spec: Api, items, kind: str = "filter") -> Report:
@@ -154,40 +286,70 @@ def parse_tree(filter_string: str, api: str | Api = "runs") -> ast.Filter:
     return filt
 
 
+class _Query:
+    """What the comparisons add up to in the query MLflow builds."""
+
+    __slots__ = ("joins", "wheres", "joined", "bounds", "spans")
+
+    def __init__(self):
+        self.joins = self.wheres = 0
+        self.joined: dict[str, Span] = {}  # entity -> a comparison with its own join
+        self.bounds: list = []  # span search bounds (traces' timestamp)
+        self.spans = False  # a span filter
+
+
 def check_filter(filt: ast.Filter, spec: Api, emit: Sink) -> None:
     check_structure(filt, emit)
-    joins = wheres = 0
-    bounds, spans = [], False
-    joined: dict[str, ast.Comparison] = {}  # entity -> a comparison with its own join
+    q = _Query()
     for c in effective_comparisons(filt):
-        if spec.parser == "logged_models":
-            parsed = check_logged_model_comparison(c, spec, emit)
-            if parsed is not None and parsed[0] != "attributes":
-                joins += spec.entity(parsed[0]).target.joins
-            elif parsed is not None:
-                wheres += 1
-            continue
-        res = check_comparison(c, spec, emit)
-        if res is not None and c.op is not None:
-            join = 0 if c.op.canonical in NULL_OPS else store_target(spec, res).joins
-            joins += join
-            if join:
-                joined.setdefault(res.entity.name, c)
-            wheres += join == 0  # a condition without its own join goes to the WHERE clause
-            check_suspicious(c, spec, res, emit)
-            spans = spans or rewritten(spec, res.entity, res.key)[0] == "span"  # `text` too
-            if res.target is not None and res.target.span_bound and c.op.canonical in (">", ">="):
-                bounds.append(c.right)
-    _span_bound(bounds, spans, spec, emit)
+        _check_comparison(c, spec, emit, q)
+    _span_bound(q.bounds, q.spans, spec, emit)
+    check_query(filt.text, spec, q.joins, q.wheres, q.joined, emit)
+
+
+def _check_comparison(c: ast.Comparison, spec: Api, emit: Sink, q: _Query) -> None:
+    if spec.parser == "logged_models":
+        from mlfilter.rules.logged_models import check_logged_model_comparison
+
+        parsed = check_logged_model_comparison(c, spec, emit)
+        if parsed is not None and parsed[0] != "attributes":
+            q.joins += spec.entity(parsed[0]).target.joins
+        elif parsed is not None:
+            q.wheres += 1
+        return
+    facts = plain_facts(c, spec) if SKIP_PLAIN else None
+    if facts is not None:  # no rule applies: only its share of the query counts
+        _count(q, *facts, c.span)
+        return
+    res = check_comparison(c, spec, emit)
+    if res is not None and c.op is not None:
+        join = 0 if c.op.canonical in NULL_OPS else store_target(spec, res).joins
+        _count(q, join, res.entity.name, c.span)
+        check_suspicious(c, spec, res, emit)
+        q.spans = q.spans or rewritten(spec, res.entity, res.key)[0] == "span"  # `text` too
+        if res.target is not None and res.target.span_bound and c.op.canonical in (">", ">="):
+            q.bounds.append(c.right)
+
+
+def _count(q: _Query, join: int, entity: str, span: Span) -> None:
+    q.joins += join
+    if join:
+        q.joined.setdefault(entity, span)
+    else:
+        q.wheres += 1  # a condition without its own join goes to the WHERE clause
+
+
+def check_query(text: str, spec: Api, joins: int, wheres: int, joined: dict[str, Span],
+                emit: Sink) -> None:
+    """What the whole query meets: its joins, its WHERE clause, the text's encoding."""
     if spec.dataset_join_crash and "dataset" in joined and len(joined) > 1:
-        c = joined["dataset"]
-        emit("MF239", c.span, f"MLflow {spec.version} crashes (HTTP 503) joining a dataset "
+        emit("MF239", joined["dataset"], f"MLflow {spec.version} crashes (HTTP 503) joining a dataset "
              "condition with a metric, param or tag condition", "search by dataset and by the "
              "other conditions separately, or upgrade to MLflow 3")
     if not any(d.severity.value == "error" for d in emit.items):
-        _surrogate(filt.text, emit)
+        _surrogate(text, emit)
     if spec.max_where_conditions is not None and wheres > spec.max_where_conditions:
-        emit("MF238", Span(0, len(filt.text)),
+        emit("MF238", Span(0, len(text)),
              f"this search has {wheres} conditions in its WHERE clause; SQLite's expression depth "
              f"allows {spec.max_where_conditions} here, so MLflow fails (HTTP 503)",
              "use IN lists, or split it into several searches")
@@ -196,7 +358,7 @@ def check_filter(filt: ast.Filter, spec: Api, emit: Sink) -> None:
         from mlfilter.versions import BACKEND_NAMES
 
         db = BACKEND_NAMES[spec.backend]
-        emit("MF235", Span(0, len(filt.text)),
+        emit("MF235", Span(0, len(text)),
              f"this search joins {1 + joins} tables; {db} allows {spec.join_limit}, so "
              f"MLflow fails (HTTP {http_status('MF235')}) on a {db} store",
              "split it into several searches with fewer metric, param, tag or dataset conditions")
@@ -210,6 +372,8 @@ def _span_bound(bounds, spans: bool, spec: Api, emit: Sink) -> None:
     """search_traces keeps the largest `timestamp_ms >` bound to prune spans: a quoted bound
     beside a span filter (str - int) or beside a numeric bound (max of str and int) fails, and
     an integer bound far in the past leaves 64 bits once turned into nanoseconds."""
+    if not bounds:
+        return
     from mlfilter.rules.clauses import INT64_MAX, INT64_MIN, integer_overflow
 
     texts = [v for v in bounds if value_class(v) == "string"]
@@ -255,6 +419,8 @@ def _surrogate(text: str, emit: Sink) -> None:
     if m is None:
         return
     i = m.start()
+    from mlfilter.lexer import tokenize
+
     if any(t.start <= i < t.end and (t.type in ("SQ", "DQ", "LIST") or "`" in t.text)
            for t in tokenize(text)):
         emit("MF003", Span(i, i + 1), f"a lone surrogate ({m.group()!r}) is not valid Unicode: "
@@ -274,12 +440,19 @@ def _parse_into(text: str, spec: Api, emit: Sink) -> ast.Filter | None:
         return None
     # sqlparse refuses statements of more than 10,000 tokens (MAX_GROUPING_TOKENS), and MLflow
     # turns that into a 400. No text shorter than that many characters can reach the limit.
-    if len(text) > SQLPARSE_MAX_TOKENS and \
-            sqlparse_token_count(text, SQLPARSE_MAX_TOKENS) > SQLPARSE_MAX_TOKENS:
+    if len(text) > SQLPARSE_MAX_TOKENS and _token_count(text) > SQLPARSE_MAX_TOKENS:
         emit("MF006", Span(0, len(text)),
              f"the filter is too long for MLflow's SQL parser (over {SQLPARSE_MAX_TOKENS:,} tokens)",
              "split the search into several smaller ones, or use IN lists where a key takes them")
         return None
+    # the common filter (plain clauses joined with AND): the same AST, built in one scan
+    filt = parse_simple(text, spec.name, MAX_NESTING) if FAST_PARSE else None
+    if filt is not None:
+        return filt
+    from mlfilter import lalr
+    from mlfilter.lexer import number_after_dot, tokenize
+    from mlfilter.transform import Transformer
+
     tokens = tokenize(text)
     deep = _too_deep(tokens)
     if deep is not None:
@@ -299,6 +472,12 @@ def _parse_into(text: str, spec: Api, emit: Sink) -> ast.Filter | None:
         emit.items.append(classify(failure, tokens, text))
         return None
     return Transformer(text).filter(tree, spec.name)
+
+
+def _token_count(text: str) -> int:
+    from mlfilter.lexer import sqlparse_token_count
+
+    return sqlparse_token_count(text, SQLPARSE_MAX_TOKENS)
 
 
 def _too_deep(tokens) -> Span | None:

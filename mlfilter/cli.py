@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -11,14 +10,22 @@ from mlfilter.apis import APIS
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
+def _api_key(value: str) -> str:
+    return value.strip().lower().replace("-", "_").removeprefix("search_")
+
+
 def _api(value: str) -> str:
-    key = value.strip().lower().replace("-", "_").removeprefix("search_")
+    import argparse
+
+    key = _api_key(value)
     if key not in APIS:
         raise argparse.ArgumentTypeError(f"unknown API {value!r} (choose from {', '.join(APIS)})")
     return key
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser():
+    import argparse  # not for the plain `mlfilter check FILTER` (see _plain_check)
+
     p = argparse.ArgumentParser(
         prog="mlfilter",
         description="Check MLflow search filters before MLflow rejects them.",
@@ -105,6 +112,8 @@ def _target_options(c) -> None:
 
 
 def _version(value: str) -> str:
+    import argparse
+
     from mlfilter.versions import TargetError, resolve_version
 
     try:
@@ -163,7 +172,60 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
 
 
+class _CheckArgs:
+    """What argparse gives `_check` for `check FILTER [--api API] [--format F] [--color C]`."""
+
+    command = "check"
+    order_by = mlflow_version = backend = store = schema = experiment = view_type = None
+    compat = False
+
+    def __init__(self, filter: str, api: str, format: str, color: str):
+        self.filter, self.api, self.format, self.color = filter, api, format, color
+
+
+_PLAIN_OPTIONS = {"--api": None, "--format": ("text", "json"),
+                  "--color": ("auto", "always", "never")}
+
+
+def _plain_check(argv: list[str]) -> _CheckArgs | None:
+    """The arguments of the common `mlfilter check FILTER` (a pre-commit hook, a script), read
+    without argparse, which costs a start-up as long as the check itself; None for anything
+    else, which argparse then reads (and explains when it is wrong)."""
+    if len(argv) < 2 or argv[0] != "check" or len(argv) % 2:
+        return None
+    filt, options = None, {"--api": "runs", "--format": "text", "--color": "auto"}
+    rest = argv[1:]
+    while rest:
+        word = rest.pop(0)
+        if word in _PLAIN_OPTIONS:
+            value = rest.pop(0)
+            allowed = _PLAIN_OPTIONS[word]
+            if word == "--api":
+                value = _api_key(value)
+                if value not in APIS:
+                    return None
+            elif value not in allowed:
+                return None
+            options[word] = value
+        elif filt is None and (word == "-" or not word.startswith("-")):
+            filt = word
+        else:
+            return None
+    if filt is None:
+        return None
+    return _CheckArgs(filt, options["--api"], options["--format"], options["--color"])
+
+
 def _main(argv: list[str] | None = None) -> int:
+    plain = _plain_check(sys.argv[1:] if argv is None else list(argv))
+    if plain is not None:
+        from mlfilter.errors import MlfilterError
+
+        try:
+            return _check(plain)
+        except MlfilterError as e:
+            print(f"mlfilter: {e}", file=sys.stderr)
+            return EXIT_USAGE
     parser = _parser()
     try:
         args = parser.parse_args(argv)

@@ -9,10 +9,10 @@ change the other way makes the diagnostic go away.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
 
 from mlfilter.apis import Api, api_for, api_name
 from mlfilter.diagnostics import Diagnostic, Severity
+from mlfilter.records import fields as record_fields, record, replace
 from mlfilter.versions import (
     BACKEND_NAMES,
     BACKENDS,
@@ -119,7 +119,7 @@ def change_note(change, version: str) -> str:
 
 # ---- the matrix ---------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@record
 class Cell:
     version: str  # the release the line is tested at, e.g. "3.17.2"
     backend: str
@@ -128,13 +128,13 @@ class Cell:
     code: str | None  # the diagnostic that decides it
 
 
-@dataclass(frozen=True)
+@record(compare=("source", "api", "kind", "cells"), shown=("source", "api", "kind", "cells"))
 class CompatReport:
     source: str
     api: str
     kind: str  # "filter" or "order_by"
     cells: tuple[Cell, ...]
-    given: object = field(default=None, repr=False, compare=False)  # the input as passed
+    given: object = None  # the input as passed (not compared or shown)
 
     def cell(self, version: str, backend: str = "sqlite") -> Cell:
         release = RELEASES.get(version, version)
@@ -167,7 +167,7 @@ class CompatReport:
         first, why = self.first_release()
         return {"source": self.source, "api": self.api, "kind": self.kind,
                 "first_accepted": first, "changes": why,
-                "cells": [c.__dict__ for c in self.cells]}
+                "cells": [{n: getattr(c, n) for n in record_fields(c)} for c in self.cells]}
 
     def __str__(self) -> str:
         return render_compat(self)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from enum import Enum
+
+from mlfilter.records import record
 
 
 class Severity(str, Enum):
@@ -24,7 +25,7 @@ class Applicability(str, Enum):
     UNSAFE = "unsafe"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Span:
     """Half-open [start, end) offsets into the checked text."""
 
@@ -32,7 +33,7 @@ class Span:
     end: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Edit:
     """Replace the text at `span` with `replacement`."""
 
@@ -40,7 +41,7 @@ class Edit:
     replacement: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Fix:
     """A machine-applicable fix: its edits (non-overlapping) and how safe it is."""
 
@@ -49,7 +50,7 @@ class Fix:
     applicability: Applicability = Applicability.SAFE
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Diagnostic:
     """One problem: a stable code (`mlfilter rules CODE`), its severity, the exact span in the
     checked text, a message saying what is wrong, a hint saying what to do, and a fix where
@@ -90,7 +91,8 @@ class LineIndex:
 _SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
-@dataclass(frozen=True)
+@record(slots=False, compare=("source", "api", "diagnostics", "kind", "target"),
+        shown=("source", "api", "diagnostics", "kind", "target"))
 class Report:
     """What a check found in one filter (or order_by) string, for one API."""
 
@@ -99,7 +101,7 @@ class Report:
     diagnostics: tuple[Diagnostic, ...]
     kind: str = "filter"  # or "order_by"
     target: str | None = None  # "3.17.2/sqlite": the MLflow release and database checked for
-    _lines: LineIndex | None = field(default=None, repr=False, compare=False)
+    _lines: LineIndex | None = None  # built on first use; not compared or shown
 
     @property
     def ok(self) -> bool:
@@ -186,6 +188,8 @@ def _flatten_fix(source: str, fix: Fix) -> dict:
 
 def sort_diagnostics(diags: list[Diagnostic]) -> tuple[Diagnostic, ...]:
     """Sorted by position, errors first at one position; exact duplicates dropped."""
+    if not diags:
+        return ()
     seen = set()
     unique = []
     for d in diags:

@@ -14,6 +14,8 @@ def effective_comparisons(filt: ast.Filter) -> list[ast.Comparison]:
     an IN or IS NULL condition an alias of the comparison before it, so MLflow reads one
     condition whose key is all that text: `tags.a = 'x' tags.b IS NULL` tests the tag named
     "a = 'x' tags.b"."""
+    if not filt.unjoined:
+        return filt.comparisons()
     merged: dict[int, ast.Comparison | None] = {}
     for before, term in filt.unjoined:
         if swallows(before, term):

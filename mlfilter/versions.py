@@ -25,8 +25,20 @@ BACKEND_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL", "mysql": "MySQL
 ENV_VERSION = "MLFILTER_MLFLOW_VERSION"
 
 
+_RELEASE_TUPLES: dict[str, tuple[int, ...]] = {}
+
+
 def release_tuple(version: str) -> tuple[int, ...]:
     """'3.17.2' -> (3, 17, 2); pre-release tails ('3.0.0rc1') sort before the release."""
+    found = _RELEASE_TUPLES.get(version)
+    if found is None:
+        if len(_RELEASE_TUPLES) > 1024:
+            _RELEASE_TUPLES.clear()
+        found = _RELEASE_TUPLES[version] = _release_tuple(version)
+    return found
+
+
+def _release_tuple(version: str) -> tuple[int, ...]:
     nums = []
     for part in version.split("."):
         m = re.match(r"(\d+)(.*)", part)

@@ -10,6 +10,7 @@ import enum
 import inspect
 
 import mlfilter
+from mlfilter.records import fields as record_fields, is_record
 
 # The groups are editorial; the names in them must be exactly mlfilter.__all__.
 GROUPS = (
@@ -112,6 +113,11 @@ def _signature(name: str, obj) -> str:
         return f"class {name}({', '.join(b.__name__ for b in obj.__bases__)})"
     if isinstance(obj, type) and issubclass(obj, enum.Enum):
         return f"{name}: " + ", ".join(f"{m.name} = {m.value!r}" for m in obj)
+    if isinstance(obj, type) and is_record(obj):  # mlfilter.records: the same shape
+        shown = [f"{n}: {_annotation(obj.__annotations__[n])}" + (
+            f" = {_default(obj.__record_defaults__[n])}" if n in obj.__record_defaults__ else "")
+            for n in record_fields(obj) if not n.startswith("_")]
+        return f"{name}({', '.join(shown)})"
     if dataclasses.is_dataclass(obj):
         fields = [f for f in dataclasses.fields(obj) if not f.name.startswith("_")]
         shown = [f"{f.name}: {_annotation(f.type)}" + (
@@ -133,7 +139,8 @@ def _members(obj) -> list[str]:
         return []
     out = []
     for attr, value in vars(obj).items():
-        if attr.startswith("_") or attr in getattr(obj, "__dataclass_fields__", {}):
+        if attr.startswith("_") or attr in getattr(obj, "__dataclass_fields__", {}) or \
+                attr in getattr(obj, "__record_fields__", ()):
             continue
         if isinstance(value, property):
             out.append(f"`.{attr}`")

@@ -116,9 +116,23 @@ def mlflow_op_text(op: ast.Operator) -> str:
     return op.text
 
 
+_GUESSES: dict = {}
+
+
 def did_you_mean(word: str, options, cutoff: float = 0.6) -> str | None:
-    """The closest option (case-insensitive first), or None."""
-    options = list(options)
+    """The closest option (case-insensitive first), or None (memoized: difflib is slow)."""
+    options = tuple(options)
+    if len(word) > 200:  # (a giant key is not kept)
+        return _did_you_mean(word, options, cutoff)
+    key = (word, options, cutoff)
+    if key not in _GUESSES:
+        if len(_GUESSES) >= 1024:
+            _GUESSES.clear()
+        _GUESSES[key] = _did_you_mean(word, options, cutoff)
+    return _GUESSES[key]
+
+
+def _did_you_mean(word: str, options, cutoff: float) -> str | None:
     for o in options:
         if o.lower() == word.lower():
             return o

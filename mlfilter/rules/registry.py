@@ -9,14 +9,13 @@ docs/rules.md is generated from this table (tools/gen_docs.py) and the tests che
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from mlfilter.diagnostics import Severity
+from mlfilter.records import record
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 
-@dataclass(frozen=True)
+@record
 class Rule:
     code: str
     name: str

@@ -80,7 +80,7 @@ def cross_entity_hints(filt: ast.Filter, comparisons, api: Api, schema: Schema, 
                        experiment_ids=None) -> list:
     """`items` with the hint (and fix) of an error on `params.accuracy > 0.5` saying that the
     store logged `accuracy` as a metric, not a param: `metrics.accuracy > 0.5` was meant."""
-    from dataclasses import replace as with_fields
+    from mlfilter.records import replace as with_fields
 
     if api.name != "runs" or not any(d.code in _WRONG_ENTITY_CODES for d in items):
         return items
