@@ -459,10 +459,11 @@ def _parse_into(text: str, spec: Api, emit: Sink) -> ast.Filter | None:
         emit("MF002", deep, f"nesting deeper than {MAX_NESTING} levels",
              "MLflow takes no parentheses or NOT at all; write conditions joined with AND")
         return None
-    if number_after_dot(tokens) is not None:
+    glued = number_after_dot(tokens)
+    if glued is not None:
         from mlfilter.syntax_errors import number_after_dot as glued_number
 
-        emit.items.append(glued_number(tokens, text))
+        emit.items.append(glued_number(tokens, glued, text))
         return None
     try:
         tree = lalr.parse([t for t in tokens if t.type != "WS"], "filter", len(text))

@@ -152,13 +152,11 @@ def classify(failure: ParseFailure, tokens: list[Token], text: str) -> Diagnosti
     )
 
 
-def number_after_dot(tokens: list[Token], text: str, code: str = "MF110") -> Diagnostic | None:
-    """`metrics.0x1a`, `tags.1e5x`: sqlparse reads a hexadecimal or exponent number right after
-    the dot as a number, not as the key, and MLflow rejects the clause. Found before parsing,
-    because the grammar would take the pieces for another mistake (a missing comparator)."""
-    i = lexer.number_after_dot(tokens)
-    if i is None:
-        return None
+def number_after_dot(tokens: list[Token], i: int, text: str) -> Diagnostic:
+    """`metrics.0x1a`, `tags.1e5x` (tokens[i] is the name, as `lexer.number_after_dot` found
+    it): sqlparse reads a hexadecimal or exponent number right after the dot as a number, not as
+    the key, and MLflow rejects the clause. Found before parsing, because the grammar would
+    take the pieces for another mistake (a missing comparator)."""
     name, number = tokens[i], tokens[i + 1]
     end = lexer.glued_end(tokens, i + 1)
     key = text[number.start : end]
@@ -166,7 +164,7 @@ def number_after_dot(tokens: list[Token], text: str, code: str = "MF110") -> Dia
     fix = None
     if "`" not in key:
         fix = _edit_fix("put the key in backticks", number.start, end, f"`{key}`")
-    return _diag(code, Span(number.start, end),
+    return _diag("MF110", Span(number.start, end),
                  f"MLflow reads `{number.text}` right after the dot as {what}, not as part of "
                  "the key", f"put the key in backticks: {name.text}`{key}`", fix)
 

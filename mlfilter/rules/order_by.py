@@ -34,7 +34,7 @@ def check_order_entry(text: str, api: Api, base: int, emit: Sink):
     elif glued is not None:
         from mlfilter.syntax_errors import number_after_dot as glued_number
 
-        d = glued_number(tokens, text)
+        d = glued_number(tokens, glued, text)
         emit("MF401", shifted(d.span.start, d.span.end), d.message, d.hint,
              d.fix and replace(d.fix.title, shifted(d.span.start, d.span.end),
                                d.fix.edits[0].replacement))
